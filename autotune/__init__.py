@@ -1,0 +1,30 @@
+"""autotune: make HPC kernels faster by compiling and timing their variants for real.
+
+Public API (typed, stable):
+
+    from autotune import Kernel, build_space, Bench, measure
+"""
+
+from autotune.discover import build_space
+from autotune.errors import UserError
+from autotune.kernel import Kernel
+from autotune.measure import Bench, Measurement, Options, measure
+from autotune.space import Config, InvalidConfig, Knob, Space
+from autotune.variant import Variant, make_variant
+
+__version__ = "0.1.0"
+__all__ = [
+    "Bench",
+    "Config",
+    "InvalidConfig",
+    "Kernel",
+    "Knob",
+    "Measurement",
+    "Options",
+    "Space",
+    "UserError",
+    "Variant",
+    "build_space",
+    "make_variant",
+    "measure",
+]

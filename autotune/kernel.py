@@ -1,0 +1,106 @@
+"""The user's program: its files, how to build it, and what the parser found.
+
+Why one object: discovery, variants, builds and measurement all need the same
+facts (sources, include dirs, defines, timing source), and reading and parsing
+happen once, here, with every bad-input case turned into one clear line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from autotune import _cparse
+from autotune.errors import UserError
+
+INCLUDE_DIR = Path(__file__).parent / "include"
+TimingSource = Literal["region", "polybench", "wall"]
+C_SUFFIXES = (".c",)
+
+
+def _read_c(path: Path, role: str) -> bytes:
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory; give the C file of the program")
+    if path.suffix not in C_SUFFIXES:
+        raise UserError(f"{path}: not a C source file (expected a .c file as the {role})")
+    data = path.read_bytes()
+    if b"\0" in data:
+        raise UserError(f"{path}: binary file, not C source")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text; is it C source?") from None
+    return data
+
+
+@dataclass
+class Kernel:
+    """A C program to tune: one main file whose loops we rewrite, plus extras."""
+
+    path: Path
+    sources: list[Path] = field(default_factory=list)  # extra .c files, compiled as they are
+    include_dirs: list[Path] = field(default_factory=list)
+    defines: list[str] = field(default_factory=list)  # NAME or NAME=VALUE
+    cflags: list[str] = field(default_factory=list)
+    ldflags: list[str] = field(default_factory=list)
+    params: dict[str, tuple[str, ...]] = field(default_factory=dict)  # from --param
+    args: list[str] = field(default_factory=list)  # program arguments
+    rtol: float = 1e-6
+    atol: float = 0.0
+
+    @classmethod
+    def load(cls, path: str | Path, **kw) -> Kernel:
+        """Read and check a program; raises UserError with the fix on bad input."""
+        k = cls(Path(path), **kw)
+        k.sources = [Path(s) for s in k.sources]
+        k.include_dirs = [Path(d) for d in k.include_dirs]
+        for d in k.include_dirs:
+            if not d.is_dir():
+                raise UserError(f"-I {d}: no such directory")
+        k.text = _read_c(k.path, "program")
+        for s in k.sources:
+            _read_c(s, "extra source")
+        prog = k.program
+        if not prog.functions:
+            raise UserError(f"{k.path}: no C function found; is this a C program?")
+        if not prog.has_main and not any(b"main" in s.read_bytes() for s in k.sources):
+            raise UserError(f"{k.path}: no main() function; autotune runs whole programs (add extra files with --source)")
+        for name in k.params:
+            if not name.isidentifier():
+                raise UserError(f"--param {name}: not a valid C macro name")
+        return k
+
+    text: bytes = b""
+
+    @cached_property
+    def program(self) -> _cparse.Program:
+        return _cparse.parse(self.text)
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @cached_property
+    def timing(self) -> TimingSource:
+        """Which timer decides the time of a run (DESIGN.md section 2)."""
+        incs = [Path(i).name for i in self.program.includes]
+        if "autotune.h" in incs:
+            return "region"
+        if "polybench.h" in incs:
+            return "polybench"
+        return "wall"
+
+    def base_defines(self) -> list[str]:
+        """User defines plus those the timing source needs."""
+        extra = ["POLYBENCH_TIME", "POLYBENCH_DUMP_ARRAYS"] if self.timing == "polybench" else []
+        return [*self.defines, *(d for d in extra if d not in self.defines)]
+
+    def include_flags(self) -> list[str]:
+        # the main file's own directory first, so `#include "x.h"` beside it
+        # still resolves when a variant is compiled from the build folder
+        dirs = [self.path.resolve().parent, *(d.resolve() for d in self.include_dirs), INCLUDE_DIR]
+        return [f"-I{d}" for d in dirs]

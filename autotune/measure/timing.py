@@ -1,0 +1,44 @@
+"""Which number is the time of a run, and which text is its output.
+
+DESIGN.md section 2: our region timer if the program prints its lines, else
+PolyBench's own timer (built with -DPOLYBENCH_TIME), else the whole-process
+wall time. The timer's lines are removed from the output that verification
+sees, so timing never makes two correct runs differ.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from autotune.measure.runner import RunResult
+
+_REGION_RE = re.compile(rb"^@autotune region (\S+) ([0-9.eE+-]+)\s*$", re.M)
+_FLOAT_LINE_RE = re.compile(rb"^\s*([0-9]+\.[0-9]+)\s*$")
+
+
+@dataclass(frozen=True)
+class Timed:
+    seconds: float
+    source: str  # region | polybench | wall
+    output: str  # what verification compares
+
+
+def extract(result: RunResult, mode: str) -> Timed:
+    """Split a finished run into its time and its verifiable output."""
+    stdout, stderr = result.stdout, result.stderr
+    if mode == "polybench":
+        lines = stdout.rstrip(b"\n").split(b"\n") if stdout.strip() else []
+        if lines and _FLOAT_LINE_RE.match(lines[-1]):
+            seconds = float(lines[-1])
+            rest = b"\n".join(lines[:-1])
+            return Timed(seconds, "polybench", _text(rest) + "\n" + _text(stderr))
+        return Timed(result.wall, "wall", _text(stdout) + "\n" + _text(stderr))
+    regions = _REGION_RE.findall(stderr)
+    if regions:
+        return Timed(sum(float(s) for _, s in regions), "region", _text(stdout))
+    return Timed(result.wall, "wall", _text(stdout))
+
+
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", "replace")

@@ -1,0 +1,223 @@
+"""Search spaces: knobs, their choices, and the conditions between them.
+
+Why conditions and not a filter: a filter over a product space wastes
+proposals on invalid points and makes the space size meaningless. Here a knob
+may be *active* only when other knobs take certain values (a chunk only with a
+schedule that takes one, Polly options only with Polly on, loop hints only
+with clang). An inactive knob is pinned to its default, so every valid
+configuration has exactly one canonical form, the size is an exact count, and
+a strategy can never propose two spellings of the same program.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Value = int | str
+Config = dict[str, Value]
+KnobKind = Literal["env", "source", "flag"]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`knob` must take one of `values` for the dependent knob to be active."""
+
+    knob: str
+    values: frozenset[Value]
+
+    def holds(self, config: Mapping[str, Value]) -> bool:
+        return config[self.knob] in self.values
+
+    def describe(self) -> str:
+        vals = sorted(self.values, key=str)
+        return f"{self.knob}={vals[0]}" if len(vals) == 1 else f"{self.knob} in {{{', '.join(map(str, vals))}}}"
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One tunable decision.
+
+    kind says what a change costs: `env` needs no rebuild, `source` rewrites the
+    program, `flag` changes the compile command.
+    """
+
+    name: str
+    kind: KnobKind
+    choices: tuple[Value, ...]
+    default: Value
+    doc: str = ""
+    conditions: tuple[Condition, ...] = ()
+    site: str = ""  # where in the program (function:line), empty for global knobs
+
+    def __post_init__(self) -> None:
+        if self.default not in self.choices:
+            raise ValueError(f"knob {self.name}: default {self.default!r} not among its choices")
+
+    def active(self, config: Mapping[str, Value]) -> bool:
+        return all(c.holds(config) for c in self.conditions)
+
+    def parse(self, text: str) -> Value:
+        """Turn command-line text into one of the choices, or raise ValueError."""
+        for c in self.choices:
+            if str(c) == text:
+                return c
+        raise ValueError(f"{text!r} is not a choice of {self.name}; choose one of: {', '.join(map(str, self.choices))}")
+
+
+class InvalidConfig(ValueError):
+    """A configuration outside the space (unknown knob, bad value, inactive knob set)."""
+
+
+@dataclass
+class Space:
+    """An ordered set of knobs with conditions; configurations are plain dicts."""
+
+    knobs: list[Knob]
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._by_name = {k.name: k for k in self.knobs}
+        if len(self._by_name) != len(self.knobs):
+            raise ValueError("duplicate knob names")
+        seen: set[str] = set()
+        for k in self.knobs:  # parents first, so one pass resolves activity
+            for c in k.conditions:
+                if c.knob not in seen:
+                    raise ValueError(f"knob {k.name} depends on {c.knob}, which must come before it")
+            seen.add(k.name)
+
+    def __getitem__(self, name: str) -> Knob:
+        return self._by_name[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __iter__(self) -> Iterator[Knob]:
+        return iter(self.knobs)
+
+    def __len__(self) -> int:
+        return len(self.knobs)
+
+    def default(self) -> Config:
+        return {k.name: k.default for k in self.knobs}
+
+    def canonical(self, config: Mapping[str, Value]) -> Config:
+        """Pin inactive knobs to their defaults; fill missing knobs with defaults."""
+        out: Config = {}
+        for k in self.knobs:
+            v = config.get(k.name, k.default)
+            out[k.name] = v if k.active(out) else k.default
+        return out
+
+    def validate(self, config: Mapping[str, Value]) -> Config:
+        """Return the canonical config or raise InvalidConfig with a reason a user can act on."""
+        for name, value in config.items():
+            if name not in self._by_name:
+                raise InvalidConfig(f"unknown knob {name!r}")
+            if value not in self._by_name[name].choices:
+                knob = self._by_name[name]
+                raise InvalidConfig(
+                    f"{value!r} is not a choice of {name}; choose one of: {', '.join(map(str, knob.choices))}"
+                )
+        full = self.canonical(config)
+        for name, value in config.items():
+            if full[name] != value:
+                knob = self._by_name[name]
+                why = " and ".join(c.describe() for c in knob.conditions if not c.holds(full))
+                raise InvalidConfig(f"{name}={value} has no effect unless {why}")
+        return full
+
+    def is_valid(self, config: Mapping[str, Value]) -> bool:
+        if set(config) != set(self._by_name):
+            return False
+        try:
+            return self.validate(config) == dict(config)
+        except InvalidConfig:
+            return False
+
+    def parse_assignments(self, assignments: list[str]) -> Config:
+        """`["threads=2", "L3.unroll=4"]` -> validated canonical config."""
+        raw: dict[str, Value] = {}
+        for a in assignments:
+            if "=" not in a:
+                raise InvalidConfig(f"--set {a!r}: expected NAME=VALUE")
+            name, text = (s.strip() for s in a.split("=", 1))
+            if name not in self._by_name:
+                raise InvalidConfig(f"unknown knob {name!r} (see `autotune space` for the knobs of this program)")
+            try:
+                raw[name] = self._by_name[name].parse(text)
+            except ValueError as exc:
+                raise InvalidConfig(str(exc)) from None
+        return self.validate(raw)
+
+    # --- size -----------------------------------------------------------
+    def _components(self) -> list[list[Knob]]:
+        """Knobs linked through conditions, each list in space order."""
+        parent = {k.name: k.name for k in self.knobs}
+
+        def find(x: str) -> str:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for k in self.knobs:
+            for c in k.conditions:
+                parent[find(k.name)] = find(c.knob)
+        groups: dict[str, list[Knob]] = {}
+        for k in self.knobs:
+            groups.setdefault(find(k.name), []).append(k)
+        return list(groups.values())
+
+    def size(self) -> int:
+        """Exact number of distinct valid configurations."""
+        total = 1
+        for comp in self._components():
+            controllers = {c.knob for k in comp for c in k.conditions}
+            ctrl = [k for k in comp if k.name in controllers]
+            leaves = [k for k in comp if k.name not in controllers]
+            count = 0
+            for values in itertools.product(*(k.choices for k in ctrl)):
+                cfg: dict[str, Value] = dict(zip((k.name for k in ctrl), values, strict=True))
+                if any(not k.active(cfg) and cfg[k.name] != k.default for k in ctrl):
+                    continue
+                count += math.prod(len(k.choices) if k.active(cfg) else 1 for k in leaves)
+            total *= count
+        return total
+
+    # --- enumeration and sampling ------------------------------------------
+    def enumerate(self, limit: int | None = None) -> Iterator[Config]:
+        """Every valid configuration once, in a fixed order (for small spaces)."""
+        n = 0
+
+        def rec(i: int, cfg: Config) -> Iterator[Config]:
+            if i == len(self.knobs):
+                yield dict(cfg)
+                return
+            k = self.knobs[i]
+            for v in k.choices if k.active(cfg) else (k.default,):
+                cfg[k.name] = v
+                yield from rec(i + 1, cfg)
+            cfg.pop(k.name, None)
+
+        for cfg in rec(0, {}):
+            yield cfg
+            n += 1
+            if limit is not None and n >= limit:
+                return
+
+    def sample(self, rng: random.Random) -> Config:
+        """One valid configuration, each active knob uniform over its choices."""
+        cfg: Config = {}
+        for k in self.knobs:
+            cfg[k.name] = rng.choice(k.choices) if k.active(cfg) else k.default
+        return cfg
+
+    def changed(self, config: Mapping[str, Value]) -> Config:
+        """Only the knobs that differ from their defaults."""
+        return {k.name: config[k.name] for k in self.knobs if config.get(k.name, k.default) != k.default}

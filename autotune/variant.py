@@ -1,0 +1,209 @@
+"""A configuration applied: transformed source, compile command, environment.
+
+Why schedules go through the environment: per DESIGN.md, knobs that only
+change the environment never trigger a rebuild. Every OpenMP work-sharing loop
+we took over is rewritten once to `schedule(runtime)` and preceded by a call
+that sets that loop's own schedule from `AUTOTUNE_SCHEDULE_<site>` (read once at
+start-up by a constructor). A single OMP_SCHEDULE could not give two loops
+different schedules; this can, and all schedule variants share one binary.
+
+The untransformed program with default flags is the baseline. A config equal
+to the default compiles the original source unchanged, so an A/A measurement
+compares a binary with itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autotune import compilers
+from autotune._cparse import split_clauses
+from autotune.discover import BASELINE_OPT
+from autotune.kernel import Kernel
+from autotune.space import Config, Space
+
+_KIND_ENUM = {"static": 1, "dynamic": 2, "guided": 3, "auto": 4}
+
+_PRELUDE = """\
+/* ---- inserted by autotune: per-loop OpenMP schedules, read once at start-up ---- */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#define AUTOTUNE_SCHED_SITES_ {n}
+static omp_sched_t autotune_sched_kind_[AUTOTUNE_SCHED_SITES_];
+static int autotune_sched_chunk_[AUTOTUNE_SCHED_SITES_];
+static int autotune_sched_set_[AUTOTUNE_SCHED_SITES_];
+__attribute__((constructor)) static void autotune_sched_init_(void)
+{{
+    static const char *kinds[] = {{"static", "dynamic", "guided", "auto"}};
+    for (int i = 0; i < AUTOTUNE_SCHED_SITES_; i++) {{
+        char name[48];
+        snprintf(name, sizeof name, "AUTOTUNE_SCHEDULE_%d", i);
+        const char *v = getenv(name);
+        if (!v) continue;
+        for (int k = 0; k < 4; k++) {{
+            size_t len = strlen(kinds[k]);
+            if (strncmp(v, kinds[k], len) == 0 && (v[len] == '\\0' || v[len] == ',')) {{
+                autotune_sched_kind_[i] = (omp_sched_t)(k + 1);
+                autotune_sched_chunk_[i] = v[len] == ',' ? atoi(v + len + 1) : 0;
+                autotune_sched_set_[i] = 1;
+            }}
+        }}
+    }}
+}}
+static inline void autotune_set_schedule_(int site)
+{{
+    if (autotune_sched_set_[site])
+        omp_set_schedule(autotune_sched_kind_[site], autotune_sched_chunk_[site]);
+}}
+/* ---- end of autotune prelude; the program follows unchanged except for marked loops ---- */
+"""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Everything needed to build and run one configuration."""
+
+    config: Config
+    source: bytes | None  # transformed main file, None = the original file
+    flags: list[str]  # compiler flags before the sources
+    ldflags: list[str]
+    env: dict[str, str]
+    compiler: str  # compiler name (clang, gcc)
+    extra_defines: list[str] = field(default_factory=list)
+
+    def build_key(self, kernel: Kernel) -> str:
+        """Content hash of everything that determines the binary (not the env)."""
+        h = hashlib.sha256()
+        h.update(json.dumps([self.compiler, compilers.available().get(self.compiler, ""), self.flags, self.ldflags]).encode())
+        from autotune.machine import compiler_version
+
+        h.update(compiler_version(compilers.available().get(self.compiler, self.compiler)).encode())
+        h.update(self.source if self.source is not None else kernel.text)
+        for s in kernel.sources:
+            h.update(s.read_bytes())
+        for d in [kernel.path.resolve().parent, *kernel.include_dirs]:
+            for hdr in sorted(Path(d).glob("*.h")):
+                h.update(hdr.name.encode())
+                h.update(hdr.read_bytes())
+        return h.hexdigest()[:24]
+
+    def compile_command(self, kernel: Kernel, main_file: Path, output: Path) -> list[str]:
+        cc = compilers.available().get(self.compiler, self.compiler)
+        srcs = [str(main_file), *(str(s.resolve()) for s in kernel.sources)]
+        return [cc, *self.flags, *srcs, "-o", str(output), *self.ldflags]
+
+    def shell_command(self, kernel: Kernel, main_file: Path, output: Path) -> str:
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(self.env.items()))
+        cmd = shlex.join(self.compile_command(kernel, main_file, output))
+        return f"{cmd}\n{env} ./{output.name}"
+
+
+def _schedule_sites(space: Space) -> list[str]:
+    """Loop names that have schedule knobs, in source order (site numbers)."""
+    return [k.name.split(".")[0] for k in space.knobs if k.name.endswith(".schedule")]
+
+
+def _loop_hint(config: Config, loop: str, compiler: str) -> str | None:
+    parts = []
+    u = config.get(f"{loop}.unroll", "auto")
+    v = config.get(f"{loop}.vectorize", "auto")
+    i = config.get(f"{loop}.interleave", "auto")
+    if compiler == "gcc":
+        return f"GCC unroll {u}" if u != "auto" else None
+    if v != "auto":
+        parts.append("vectorize(disable)" if v == 1 else f"vectorize_width({v})")
+    if i != "auto":
+        parts.append(f"interleave_count({i})")
+    if u != "auto":
+        parts.append("unroll(disable)" if u == 1 else f"unroll_count({u})")
+    return "clang loop " + " ".join(parts) if parts else None
+
+
+def _rewrite_schedule(text: str) -> str:
+    """The directive text with its schedule clause replaced by schedule(runtime)."""
+    out = []
+    for name, arg in split_clauses(text):
+        if name == "schedule":
+            continue
+        out.append(f"{name}({arg})" if arg else name)
+    return " ".join(out) + " schedule(runtime)"
+
+
+def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
+    """Apply a (validated, canonical) configuration."""
+    config = space.canonical(config)
+    prog = kernel.program
+    compiler = str(config.get("compiler", "clang"))
+    flags = [f"-{config.get('opt', BASELINE_OPT)}", "-fopenmp"]
+    if config.get("march_native") == "on":
+        flags.append("-march=native")
+    if compiler == "clang" and config.get("polly") == "on":
+        flags += ["-mllvm", "-polly"]
+        if config.get("polly_tiling") == "off":
+            flags += ["-mllvm", "-polly-tiling=false"]
+        elif config.get("polly_tile_size", "auto") != "auto":
+            flags += ["-mllvm", f"-polly-default-tile-size={config['polly_tile_size']}"]
+        if config.get("polly_vectorizer") == "stripmine":
+            flags += ["-mllvm", "-polly-vectorizer=stripmine"]
+    flags += list(kernel.cflags)
+    defines = kernel.base_defines()
+    params = [k for k in space.knobs if k.kind == "flag" and k.doc.endswith("(declared parameter)")]
+    for k in params:
+        if config[k.name] != k.default:
+            defines = [*defines, f"{k.name}={config[k.name]}"]
+    flags += [f"-D{d}" for d in defines]
+    flags += kernel.include_flags()
+    ldflags = [*kernel.ldflags, "-lm"]
+
+    env = {"OMP_NUM_THREADS": str(config.get("threads", space["threads"].default if "threads" in space else 1))}
+
+    # --- source edits -----------------------------------------------------------------
+    sites = _schedule_sites(space)
+    sched_changed = any(config[f"{s}.{w}"] != space[f"{s}.{w}"].default for s in sites for w in ("schedule", "chunk"))
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement) on the original bytes
+    if sched_changed:
+        for site, lname in enumerate(sites):
+            loop = prog.loops[int(lname[1:])]
+            ws = loop.worksharing
+            assert ws is not None
+            edits.append((ws.arg_start, ws.arg_end, _rewrite_schedule(ws.text)))
+            first = loop.pragmas[0].start if loop.pragmas else loop.start
+            edits.append((first, first, f"{{ autotune_set_schedule_({site});\n{loop.indent}"))
+            edits.append((loop.end, loop.end, " }"))
+            kind, chunk = config[f"{lname}.schedule"], config[f"{lname}.chunk"]
+            env[f"AUTOTUNE_SCHEDULE_{site}"] = str(kind) if chunk == "auto" or kind == "auto" else f"{kind},{chunk}"
+    for loop in prog.loops:
+        lines = []
+        dims = [config.get(f"{loop.name}.tile{d}", 1) for d in range(1, 4) if f"{loop.name}.tile{d}" in space]
+        if dims and any(d != 1 for d in dims):
+            lines.append(f"omp tile sizes({', '.join(map(str, dims))})")
+        hint = _loop_hint(config, loop.name, compiler)
+        if hint:
+            lines.append(hint)
+        if lines:
+            text = "".join(f"#pragma {ln}\n{loop.indent}" for ln in lines)
+            if loop.inline:
+                edits.append((loop.start, loop.start, "\n" + text))
+            else:
+                edits.append((loop.start, loop.start, text))
+
+    source: bytes | None = None
+    if edits:
+        src = kernel.text
+        # apply back to front; at equal offsets keep insertion order stable
+        for start, end, rep in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+            src = src[:start] + rep.encode() + src[end:]
+        if sched_changed:
+            src = _PRELUDE.format(n=len(sites)).encode() + src
+        source = src
+    return Variant(config=config, source=source, flags=flags, ldflags=ldflags, env=env, compiler=compiler)
+
+
+def baseline_variant(kernel: Kernel, space: Space) -> Variant:
+    return make_variant(kernel, space, space.default())
