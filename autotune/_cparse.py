@@ -114,6 +114,7 @@ class Loop:
     var: str | None  # loop variable if the loop is in canonical form
     bounds_text: str  # text of init, condition and update, for rectangularity checks
     canonical: bool
+    declares_var: bool  # `for (int i = ...)`: the variable is private to the loop
     has_break: bool  # a break/return/goto that leaves this loop
     parent: int | None = None
     children: list[int] = field(default_factory=list)
@@ -338,6 +339,8 @@ def parse(source: bytes) -> Program:
                 var=var,
                 bounds_text=" ".join(_text(h) for h in hdr if h is not None),
                 canonical=canonical,
+                declares_var=(init := node.child_by_field_name("initializer")) is not None
+                and init.type == "declaration",
                 has_break=body is not None and _leaves_loop(body),
                 parent=parent_loop,
             )
@@ -350,7 +353,9 @@ def parse(source: bytes) -> Program:
                 # `for (...)\n #pragma ...\n for (...)`: the real body is the
                 # statement after the pragmas, which tree-sitter made a sibling.
                 anchor = node
-                while anchor.next_sibling is None and anchor.parent is not None and anchor.parent.type == "for_statement":
+                while (
+                    anchor.next_sibling is None and anchor.parent is not None and anchor.parent.type == "for_statement"
+                ):
                     anchor = anchor.parent
                 sib = anchor.next_sibling
                 while sib is not None and (sib.type == "comment" or _pragma_of(sib) is not None):
@@ -415,7 +420,9 @@ def _scan_preprocessor(root: Node, source: bytes) -> tuple[dict[str, Define], li
             name = _text(n.child_by_field_name("name"))
             val = n.child_by_field_name("value")
             if name not in defines:
-                defines[name] = Define(name, _text(val).strip() if val is not None else "", n.start_point[0] + 1, name in guards)
+                defines[name] = Define(
+                    name, _text(val).strip() if val is not None else "", n.start_point[0] + 1, name in guards
+                )
         elif n.type == "preproc_include":
             path = n.child_by_field_name("path")
             if path is not None:

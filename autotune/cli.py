@@ -186,12 +186,15 @@ def _print_measurement(m) -> None:
         return
     assert m.ci is not None
     con.print(
-        f"speedup [bold]{m.speedup:.3f}x[/] (95% CI {m.ci[0]:.3f}-{m.ci[1]:.3f}) over {m.repetitions} interleaved pairs; "
+        f"speedup [bold]{m.speedup:.3f}x[/] (95% CI {m.ci[0]:.3f}-{m.ci[1]:.3f}) "
+        f"over {m.repetitions} interleaved pairs; "
         f"baseline {m.baseline_seconds * 1e3:.2f} ms, candidate {m.candidate_seconds * 1e3:.2f} ms ({m.timing} timer); "
         f"output {m.message}"
     )
     mc = m.machine
-    con.print(f"machine: {mc.get('cpu_model')}, {mc.get('usable_cores')} cores; {', '.join(mc.get('compilers', {}).values())}")
+    con.print(
+        f"machine: {mc.get('cpu_model')}, {mc.get('usable_cores')} cores; {', '.join(mc.get('compilers', {}).values())}"
+    )
 
 
 # --- parser ---------------------------------------------------------------------------------

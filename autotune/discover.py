@@ -77,8 +77,12 @@ def tile_depth(prog: Program, loop: Loop) -> int:
     if loop.has_omp_loop_transform or loop.has_loop_hint:
         return 0
     ws = loop.worksharing
-    if ws is not None and any(name in ("ordered", "linear") for name, _ in ws_clauses(ws)):
-        return 0
+    shared: set[str] = set()
+    if ws is not None:
+        clauses = ws_clauses(ws)
+        if any(name in ("ordered", "linear") for name, _ in clauses):
+            return 0
+        shared = {v.strip() for name, arg in clauses if name == "shared" for v in arg.split(",")}
     nest = [loop]
     while len(nest) < MAX_TILE_DIMS and nest[-1].body_loop is not None:
         inner = prog.loops[nest[-1].body_loop]
@@ -88,8 +92,8 @@ def tile_depth(prog: Program, loop: Loop) -> int:
     usable = []
     outer_vars: list[str] = []
     for lp in nest:
-        if not lp.canonical or lp.has_break:
-            break
+        if not lp.canonical or lp.has_break or lp.var in shared:
+            break  # a shared loop variable cannot be privatised for the tiled loops
         if any(re.search(rf"\b{re.escape(v)}\b", lp.bounds_text) for v in outer_vars):
             break  # bounds depend on an outer loop: not rectangular
         usable.append(lp)
@@ -181,13 +185,31 @@ def build_space(kernel: Kernel, cores: int | None = None) -> Space:
                 )
             n_tile += 1
         if hint_site(loop):
-            knobs.append(Knob(f"{loop.name}.unroll", "source", UNROLL, "auto", "unroll count (1: no unrolling)", site=site))
+            knobs.append(
+                Knob(f"{loop.name}.unroll", "source", UNROLL, "auto", "unroll count (1: no unrolling)", site=site)
+            )
             if not loop.has_break and clang_only:
                 knobs.append(
-                    Knob(f"{loop.name}.vectorize", "source", VECTORIZE, "auto", "vector width (1: scalar)", clang_only, site=site)
+                    Knob(
+                        f"{loop.name}.vectorize",
+                        "source",
+                        VECTORIZE,
+                        "auto",
+                        "vector width (1: scalar)",
+                        clang_only,
+                        site=site,
+                    )
                 )
                 knobs.append(
-                    Knob(f"{loop.name}.interleave", "source", INTERLEAVE, "auto", "interleave count", clang_only, site=site)
+                    Knob(
+                        f"{loop.name}.interleave",
+                        "source",
+                        INTERLEAVE,
+                        "auto",
+                        "interleave count",
+                        clang_only,
+                        site=site,
+                    )
                 )
             n_hint += 1
 

@@ -68,7 +68,9 @@ class Kernel:
         if not prog.functions:
             raise UserError(f"{k.path}: no C function found; is this a C program?")
         if not prog.has_main and not any(b"main" in s.read_bytes() for s in k.sources):
-            raise UserError(f"{k.path}: no main() function; autotune runs whole programs (add extra files with --source)")
+            raise UserError(
+                f"{k.path}: no main() function; autotune runs whole programs (add extra files with --source)"
+            )
         for name in k.params:
             if not name.isidentifier():
                 raise UserError(f"--param {name}: not a valid C macro name")

@@ -42,7 +42,7 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compiler_version(path: str) -> str:
     """First line of `cc --version`, e.g. 'Debian clang version 22.1.8 (1~deb12u1)'."""
     try:

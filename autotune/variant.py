@@ -80,7 +80,9 @@ class Variant:
     def build_key(self, kernel: Kernel) -> str:
         """Content hash of everything that determines the binary (not the env)."""
         h = hashlib.sha256()
-        h.update(json.dumps([self.compiler, compilers.available().get(self.compiler, ""), self.flags, self.ldflags]).encode())
+        h.update(
+            json.dumps([self.compiler, compilers.available().get(self.compiler, ""), self.flags, self.ldflags]).encode()
+        )
         from autotune.machine import compiler_version
 
         h.update(compiler_version(compilers.available().get(self.compiler, self.compiler)).encode())
@@ -135,6 +137,23 @@ def _rewrite_schedule(text: str) -> str:
     return " ".join(out) + " schedule(runtime)"
 
 
+def _privatize(text: str, loops) -> str:
+    """Add the nest's outer-declared loop variables to the directive's private clause.
+
+    Why: under `omp tile` the original loops are no longer the ones associated
+    with the work-sharing construct, so their variables lose the implicit
+    privatisation; a variable declared outside the loop would become shared and
+    the threads would race on it. Associated loop variables were private in the
+    original, so making them explicitly private changes nothing else.
+    """
+    named: set[str] = set()
+    for name, arg in split_clauses(text):
+        if name in ("private", "firstprivate", "lastprivate", "linear", "reduction"):
+            named.update(v.strip() for v in arg.split(":")[-1].split(","))
+    extra = [lp.var for lp in loops if lp.var and lp.var not in named]
+    return f"{text} private({', '.join(extra)})" if extra else text
+
+
 def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
     """Apply a (validated, canonical) configuration."""
     config = space.canonical(config)
@@ -167,31 +186,34 @@ def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
     sites = _schedule_sites(space)
     sched_changed = any(config[f"{s}.{w}"] != space[f"{s}.{w}"].default for s in sites for w in ("schedule", "chunk"))
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement) on the original bytes
-    if sched_changed:
-        for site, lname in enumerate(sites):
-            loop = prog.loops[int(lname[1:])]
-            ws = loop.worksharing
-            assert ws is not None
-            edits.append((ws.arg_start, ws.arg_end, _rewrite_schedule(ws.text)))
-            first = loop.pragmas[0].start if loop.pragmas else loop.start
-            edits.append((first, first, f"{{ autotune_set_schedule_({site});\n{loop.indent}"))
-            edits.append((loop.end, loop.end, " }"))
-            kind, chunk = config[f"{lname}.schedule"], config[f"{lname}.chunk"]
-            env[f"AUTOTUNE_SCHEDULE_{site}"] = str(kind) if chunk == "auto" or kind == "auto" else f"{kind},{chunk}"
+    site_of = {name: i for i, name in enumerate(sites)}
     for loop in prog.loops:
-        lines = []
+        ws = loop.worksharing
         dims = [config.get(f"{loop.name}.tile{d}", 1) for d in range(1, 4) if f"{loop.name}.tile{d}" in space]
-        if dims and any(d != 1 for d in dims):
+        tiled = bool(dims) and any(d != 1 for d in dims)
+        if ws is not None:
+            text = ws.text
+            if tiled:
+                text = _privatize(text, [lp for lp in prog.nest(loop, len(dims)) if not lp.declares_var])
+            if sched_changed and loop.name in site_of:
+                site = site_of[loop.name]
+                text = _rewrite_schedule(text)
+                first = loop.pragmas[0].start
+                edits.append((first, first, f"{{ autotune_set_schedule_({site});\n{loop.indent}"))
+                edits.append((loop.end, loop.end, " }"))
+                kind, chunk = config[f"{loop.name}.schedule"], config[f"{loop.name}.chunk"]
+                env[f"AUTOTUNE_SCHEDULE_{site}"] = str(kind) if chunk == "auto" or kind == "auto" else f"{kind},{chunk}"
+            if text != ws.text:
+                edits.append((ws.arg_start, ws.arg_end, text))
+        lines = []
+        if tiled:
             lines.append(f"omp tile sizes({', '.join(map(str, dims))})")
         hint = _loop_hint(config, loop.name, compiler)
         if hint:
             lines.append(hint)
         if lines:
             text = "".join(f"#pragma {ln}\n{loop.indent}" for ln in lines)
-            if loop.inline:
-                edits.append((loop.start, loop.start, "\n" + text))
-            else:
-                edits.append((loop.start, loop.start, text))
+            edits.append((loop.start, loop.start, ("\n" if loop.inline else "") + text))
 
     source: bytes | None = None
     if edits:

@@ -2,21 +2,22 @@
  * floyd-warshall.c -- all-pairs shortest paths (Floyd-Warshall) on a
  * deterministic directed graph with integer edge weights.
  *
- * Vertex i has an edge to j when a hash of (i, j) says so (about 3% of pairs,
- * plus a sparse "express" layer every 64 vertices); missing edges are INF.  The timed
- * region runs the classic triple loop
+ * Vertex i has an edge to j when a hash of (i, j) says so (about 3% of
+ * pairs, plus a sparse "express" layer among every 64th vertex); missing
+ * edges are INF.  The timed region runs the classic triple loop
  *   path[i][j] = min(path[i][j], path[i][k] + path[k][j]).
  * Row k and column k do not change during step k (path[k][k] == 0, weights
  * positive), so the i loop can be shared among threads; integers make the
  * output exact.  After the region a serial search with early exit finds the
- * first unreachable pair.
+ * first pair at the maximal finite distance.
  *
  * Sizes (N):  MINI (60)   SMALL (300)   MEDIUM (720)   LARGE (1500)
  *
  * OpenMP / loop features: kernel in a separate function; serial outer k loop
  * enclosing `#pragma omp parallel for schedule(guided)` on i with a
- * unit-stride integer min inner loop (vectorisable); serial search loop
- * with `goto`-free nested early exit (break + flag) outside the region.
+ * unit-stride integer conditional-min inner loop (the conditional store keeps
+ * the loop race-free on row k); a serial nested search with early exit
+ * (break plus a flag in the outer loop condition) after the region.
  */
 #include <stdio.h>
 #include <stdlib.h>

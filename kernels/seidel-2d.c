@@ -14,10 +14,11 @@
  *                     MEDIUM (1000, 80)   LARGE (2000, 100)
  *
  * OpenMP / loop features: kernel in a separate function; one
- * `#pragma omp parallel` region around the time and wavefront loops, with an
- * orphaned `#pragma omp for schedule(static)` per wavefront whose bounds
- * depend on the enclosing wavefront index (non-rectangular iteration space,
- * strided access j = w - 2*i).
+ * `#pragma omp parallel` region around the time and wavefront loops, which
+ * calls another function holding a truly orphaned
+ * `#pragma omp for schedule(static)` (no lexically enclosing parallel
+ * construct) per wavefront, whose bounds depend on the wavefront index
+ * (non-rectangular iteration space, strided access j = w - 2*i).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,27 +68,34 @@ static void init_array(int n, double a[N][N])
             a[i][j] = (double)((i * i * 3 + j * 7 + i * j) % 101) / 101.0;
 }
 
+/* One wavefront w = 2*i + j.  Called from inside a parallel region: the
+ * `omp for` below is orphaned (its parallel region is in the caller). */
+static void relax_wavefront(int n, int w, double a[N][N])
+{
+    int ilo = (w - (n - 2) + 1) / 2; /* j <= n-2  =>  i >= (w-(n-2))/2 */
+    if (ilo < 1)
+        ilo = 1;
+    int ihi = (w - 1) / 2;           /* j >= 1    =>  i <= (w-1)/2     */
+    if (ihi > n - 2)
+        ihi = n - 2;
+#pragma omp for schedule(static)
+    for (int i = ilo; i <= ihi; i++) {
+        int j = w - 2 * i;
+        a[i][j] = (a[i - 1][j - 1] + a[i - 1][j] + a[i - 1][j + 1]
+                 + a[i][j - 1] + a[i][j] + a[i][j + 1]
+                 + a[i + 1][j - 1] + a[i + 1][j] + a[i + 1][j + 1]) / 9.0;
+    }
+    /* implicit barrier: wavefront w is complete before w + 1 starts */
+}
+
 static void kernel_seidel_2d(int tsteps, int n, double a[N][N])
 {
 #pragma omp parallel
     {
         for (int t = 0; t < tsteps; t++) {
             /* interior cells: 1 <= i, j <= n-2, so w = 2*i + j in [3, 3*(n-2)] */
-            for (int w = 3; w <= 3 * (n - 2); w++) {
-                int ilo = (w - (n - 2) + 1) / 2; /* j <= n-2  =>  i >= (w-(n-2))/2 */
-                if (ilo < 1)
-                    ilo = 1;
-                int ihi = (w - 1) / 2;           /* j >= 1    =>  i <= (w-1)/2     */
-                if (ihi > n - 2)
-                    ihi = n - 2;
-#pragma omp for schedule(static)
-                for (int i = ilo; i <= ihi; i++) {
-                    int j = w - 2 * i;
-                    a[i][j] = (a[i - 1][j - 1] + a[i - 1][j] + a[i - 1][j + 1]
-                             + a[i][j - 1] + a[i][j] + a[i][j + 1]
-                             + a[i + 1][j - 1] + a[i + 1][j] + a[i + 1][j + 1]) / 9.0;
-                }
-            }
+            for (int w = 3; w <= 3 * (n - 2); w++)
+                relax_wavefront(n, w, a);
         }
     }
 }

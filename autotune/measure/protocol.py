@@ -261,7 +261,9 @@ class Bench:
         m.repetitions = len(btimes)
         msg = "verified" if m.verified else "not verified"
         if est.rel_halfwidth > opts.ci_target:
-            msg += f"; CI half-width {est.rel_halfwidth:.1%} above the {opts.ci_target:.0%} target at the repetition cap"
+            msg += (
+                f"; CI half-width {est.rel_halfwidth:.1%} above the {opts.ci_target:.0%} target at the repetition cap"
+            )
         return finish("ok", msg)
 
 
@@ -282,4 +284,3 @@ def measure(
     except InvalidConfig as exc:
         raise UserError(f"--set: {exc}") from None
     return bench.measure(cfg)
-

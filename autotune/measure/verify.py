@@ -35,12 +35,14 @@ def compare(reference: str, output: str, rtol: float = 1e-6, atol: float = 0.0) 
     if not output.strip() and reference.strip():
         return Verdict(False, "printed nothing")
     if len(ref_nums) != len(out_nums) or ref_words != out_words:
-        for i, (a, b) in enumerate(zip(ref_words, out_words)):
+        for i, (a, b) in enumerate(zip(ref_words, out_words, strict=False)):
             if a != b:
-                return Verdict(False, f"text differs near number {i}: expected {a.strip()[:40]!r}, got {b.strip()[:40]!r}")
+                return Verdict(
+                    False, f"text differs near number {i}: expected {a.strip()[:40]!r}, got {b.strip()[:40]!r}"
+                )
         return Verdict(False, f"output has {len(out_nums)} numbers, expected {len(ref_nums)}")
     worst = 0.0
-    for i, (sa, sb) in enumerate(zip(ref_nums, out_nums)):
+    for i, (sa, sb) in enumerate(zip(ref_nums, out_nums, strict=True)):
         if sa == sb:
             continue
         a, b = float(sa), float(sb)

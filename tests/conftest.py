@@ -1,0 +1,27 @@
+"""Shared fixtures: paths to test programs and a per-test build cache."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+KERNELS = ROOT / "kernels"
+
+needs_clang = pytest.mark.skipif(shutil.which("clang-22") is None, reason="clang-22 not installed")
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Path:
+    return tmp_path / "builds"
+
+
+@pytest.fixture
+def quick():
+    """Protocol options that keep end-to-end tests short (the logic is the same)."""
+    from autotune.measure import Options
+
+    return Options(min_pairs=3, max_pairs=6, baseline_timeout=60)
