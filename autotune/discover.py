@@ -148,7 +148,12 @@ def build_space(kernel: Kernel, cores: int | None = None) -> Space:
     # --- per loop -----------------------------------------------------------------
     clang_only = (_is("compiler", "clang"),) if "clang" in comps else ()
     n_ws = n_hint = n_tile = 0
+    outside = [lp for lp in prog.loops if not lp.in_region]
+    if outside:
+        notes.append(f"{len(outside)} loop(s) outside the timed region left alone (they cannot change its time)")
     for loop in prog.loops:
+        if not loop.in_region:
+            continue
         site = f"{loop.function}:{loop.line}"
         sched = schedule_site(loop)
         if sched is not None:

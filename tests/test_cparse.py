@@ -13,7 +13,7 @@ def loops_by_line(src: bytes):
 def test_tricky_source_loops_and_nesting():
     prog = parse((DATA / "tricky.c").read_bytes())
     # comments, strings and macro bodies contain `for` but are not loops
-    assert len(prog.loops) == 15
+    assert len(prog.loops) == 17
     assert [lp.function for lp in prog.loops[:4]] == ["init"] * 4
     l4, l5, l6 = prog.loops[4:7]
     assert l4.worksharing is not None and "collapse(2)" in l4.worksharing.text
@@ -74,3 +74,11 @@ def test_declared_parameters_and_guards():
     ]
     assert prog.defines["BLOCK"].guarded and prog.defines["BLOCK"].value == "16"
     assert not prog.defines["N"].guarded
+
+
+def test_only_loops_the_timed_region_runs_are_marked():
+    prog = parse((DATA / "tricky.c").read_bytes())
+    assert prog.timed_region
+    inside = [lp.index for lp in prog.loops if lp.in_region]
+    assert inside == list(range(4, 15))  # kernel(), called between the markers; not init() or main's checksum
+    assert all(lp.in_region for lp in parse(b"int main(void){for(int i=0;i<3;i++);}").loops)

@@ -34,11 +34,16 @@ def test_schedule_knobs_only_on_worksharing_loops(tricky):
 
 def test_tiles_only_on_perfect_rectangular_nests(tricky):
     names = {k.name for k in tricky}
-    assert {"L0.tile1", "L0.tile2", "L2.tile1", "L4.tile3"} <= names
-    assert "L1.tile1" not in names  # inner level of L0's nest
+    assert {"L12.tile1", "L12.tile2", "L4.tile3"} <= names
+    assert "L12.tile3" not in names and "L13.tile1" not in names  # inner level of L12's nest
     assert "L7.tile1" not in names  # triangular inner bound j <= i
     assert "L9.tile1" not in names  # has a break
     assert "L10.tile1" not in names  # the inner loop carries its own pragma
+
+
+def test_loops_outside_the_timed_region_get_no_knobs(tricky):
+    assert not any(k.name.startswith(("L0.", "L1.", "L2.", "L3.", "L15.", "L16.")) for k in tricky)
+    assert any("6 loop(s) outside the timed region" in n for n in tricky.notes)
 
 
 def test_loop_hints_only_on_unclaimed_innermost_loops(tricky):

@@ -55,8 +55,8 @@ def test_many_knobs_compile_and_verify(tmp_path):
     ref = _run(builder.build(k, make_variant(k, sp, sp.default())), {})
     cfg = sp.parse_assignments(
         [
-            "L0.tile1=8",
-            "L0.tile2=16",
+            "L12.tile1=8",
+            "L12.tile2=16",
             "L4.tile1=4",
             "L4.tile2=8",
             "L4.tile3=16",
@@ -66,7 +66,7 @@ def test_many_knobs_compile_and_verify(tmp_path):
             "L7.schedule=dynamic",
             "L7.chunk=1",
             "L9.unroll=4",
-            "L14.vectorize=1",
+            "L13.vectorize=1",
             "polly=on",
             "polly_tile_size=32",
             "threads=1",
