@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -166,8 +167,27 @@ def cmd_measure(a: argparse.Namespace) -> int:
         memory_bytes=int(a.mem_limit * 2**30) if a.mem_limit else None,
         seed=a.seed,
     )
+    if a.cpus:
+        try:
+            opts.cpus = [int(c) for c in a.cpus.split(",")]
+        except ValueError:
+            raise UserError(f"--cpus {a.cpus!r}: expected a comma-separated list of CPU numbers, e.g. 0,1") from None
+        allowed = sorted(os.sched_getaffinity(0))
+        if not set(opts.cpus) <= set(allowed):
+            raise UserError(f"--cpus {a.cpus}: this process may only use CPUs {','.join(map(str, allowed))}")
     bench = Bench(kernel, space, opts, Builder(Path(a.cache_dir) if a.cache_dir else None))
-    m = bench.measure(cfg)
+    if a.json or not sys.stderr.isatty():
+        m = bench.measure(cfg)
+    else:
+        from rich.console import Console
+
+        with Console(stderr=True).status("building and verifying...") as status:
+
+            def show(pairs: int, est) -> None:
+                now = f"speedup {est.speedup:.3f}x +-{est.rel_halfwidth:.1%}" if est else "warming up"
+                status.update(f"{pairs}/{opts.max_pairs} pairs, {now}")
+
+            m = bench.measure(cfg, progress=show)
     if a.json:
         print(json.dumps(m.to_dict(), indent=1, default=str))
     else:
@@ -224,6 +244,7 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--baseline-timeout", type=float, default=600.0, help="seconds the untransformed program may take")
     m.add_argument("--mem-limit", type=float, default=None, metavar="GIB", help="address-space cap per run")
     m.add_argument("--cache-dir", default=None, help="build cache (default .autotune/builds)")
+    m.add_argument("--cpus", default=None, metavar="0,1", help="pin the measured runs to these CPUs")
     m.add_argument("--seed", type=int, default=0)
     m.set_defaults(func=cmd_measure)
     return p

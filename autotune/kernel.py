@@ -51,6 +51,7 @@ class Kernel:
     args: list[str] = field(default_factory=list)  # program arguments
     rtol: float = 1e-6
     atol: float = 0.0
+    text: bytes = field(default=b"", repr=False)  # the main file, read once by load()
 
     @classmethod
     def load(cls, path: str | Path, **kw) -> Kernel:
@@ -75,8 +76,6 @@ class Kernel:
             if not name.isidentifier():
                 raise UserError(f"--param {name}: not a valid C macro name")
         return k
-
-    text: bytes = b""
 
     @cached_property
     def program(self) -> _cparse.Program:

@@ -5,7 +5,7 @@
  *     w := w + alpha * A * x
  * A is N x N; all vectors have N entries.
  *
- * Sizes (N, TSTEPS):  MINI 150, 3;  SMALL 600, 20;  MEDIUM 2000, 20
+ * Sizes (N, TSTEPS):  MINI 150, 3;  SMALL 600, 12;  MEDIUM 2000, 16
  *                     (default);  LARGE 4000, 25.
  * Override with -DN=... -DTSTEPS=...
  *
@@ -26,13 +26,13 @@
 #  define DEF_TSTEPS 3
 #elif defined(SMALL_DATASET)
 #  define DEF_N 600
-#  define DEF_TSTEPS 20
+#  define DEF_TSTEPS 12
 #elif defined(LARGE_DATASET)
 #  define DEF_N 4000
 #  define DEF_TSTEPS 25
 #else /* MEDIUM_DATASET (default) */
 #  define DEF_N 2000
-#  define DEF_TSTEPS 20
+#  define DEF_TSTEPS 16
 #endif
 #ifndef N
 #  define N DEF_N

@@ -3,7 +3,7 @@
  * diagonal, U on and above it). Right-looking (kij) variant:
  * for k: A[i][k] /= A[k][k] (i > k);  A[i][j] -= A[i][k]*A[k][j] (i,j > k).
  *
- * Sizes (N):  MINI 120,  SMALL 400,  MEDIUM 1400 (default),  LARGE 2200.
+ * Sizes (N):  MINI 120,  SMALL 520,  MEDIUM 1400 (default),  LARGE 2200.
  * Override with -DN=...
  *
  * OpenMP / loop features:
@@ -22,7 +22,7 @@
 #if defined(MINI_DATASET)
 #  define DEF_N 120
 #elif defined(SMALL_DATASET)
-#  define DEF_N 400
+#  define DEF_N 520
 #elif defined(LARGE_DATASET)
 #  define DEF_N 2200
 #else /* MEDIUM_DATASET (default) */

@@ -4,7 +4,7 @@
  *     y1 := x2 / (1 + |x2|),  y2 := x1 / (1 + |x1|)   (element-wise)
  * A is N x N; all vectors have N entries.
  *
- * Sizes (N, TSTEPS):  MINI 150, 4;  SMALL 600, 30;  MEDIUM 2000, 30
+ * Sizes (N, TSTEPS):  MINI 150, 4;  SMALL 600, 30;  MEDIUM 2000, 22
  *                     (default);  LARGE 4000, 30.
  * Override with -DN=... -DTSTEPS=...
  *
@@ -33,7 +33,7 @@
 #  define DEF_TSTEPS 30
 #else /* MEDIUM_DATASET (default) */
 #  define DEF_N 2000
-#  define DEF_TSTEPS 30
+#  define DEF_TSTEPS 22
 #endif
 #ifndef N
 #  define N DEF_N

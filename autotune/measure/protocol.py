@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -172,8 +173,13 @@ class Bench:
         return v
 
     # --- the protocol ---------------------------------------------------------------------
-    def measure(self, config: Config | None = None) -> Measurement:
-        """Measure one configuration (default: the baseline itself, an A/A run)."""
+    def measure(
+        self, config: Config | None = None, progress: Callable[[int, stats.Estimate | None], None] | None = None
+    ) -> Measurement:
+        """Measure one configuration (default: the baseline itself, an A/A run).
+
+        `progress(pairs_done, estimate_or_None)` is called after every pair.
+        """
         self.prepare()
         opts = self.options
         cfg = self.space.validate(config or {})
@@ -246,6 +252,8 @@ class Bench:
                     assert ct is not None
                     ctimes.append(ct.seconds)
                     m.timing = ct.source
+            if progress is not None:
+                progress(len(btimes), est)
             if len(btimes) >= opts.min_pairs:
                 est = stats.paired_speedup(btimes, ctimes, seed=opts.seed)
                 if est.rel_halfwidth <= opts.ci_target:

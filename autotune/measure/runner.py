@@ -23,7 +23,7 @@ _SCRUB_PREFIXES = ("OMP_", "KMP_", "GOMP_", "AUTOTUNE_SCHEDULE_")
 
 @dataclass(frozen=True)
 class RunResult:
-    returncode: int | None  # None when killed for the timeout
+    returncode: int | None  # None when killed for the timeout or never started
     stdout: bytes
     stderr: bytes
     wall: float  # seconds from spawn to reap
@@ -37,7 +37,9 @@ class RunResult:
         if self.timed_out:
             return f"did not finish within {self.wall:.3g} s"
         rc = self.returncode
-        if rc is not None and rc < 0:
+        if rc is None:
+            return self.stderr.decode("utf-8", "replace").strip()
+        if rc < 0:
             try:
                 name = signal.Signals(-rc).name
             except ValueError:
@@ -74,16 +76,19 @@ def run(
             os.sched_setaffinity(0, cpus)
 
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(exe), *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        cwd=cwd,
-        start_new_session=True,
-        preexec_fn=limit,
-    )
+    try:
+        proc = subprocess.Popen(
+            [str(exe), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=limit,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:  # could not start: a value, like any failure
+        return RunResult(None, b"", f"cannot start {exe}: {exc}".encode(), time.perf_counter() - t0, False)
     try:
         out, err = proc.communicate(timeout=timeout)
         timed_out = False
