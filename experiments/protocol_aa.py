@@ -33,10 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autotune.build import Builder  # noqa: E402
-from experiments._report import markdown_table  # noqa: E402
 from autotune.kernel import Kernel  # noqa: E402
 from autotune.machine import current  # noqa: E402
 from autotune.measure import Bench, Options  # noqa: E402
+from experiments._report import markdown_table  # noqa: E402
 
 DEFAULT_KERNELS = "gemm,atax,jacobi-2d,heat-3d,covariance,spmv-csr,nbody,lu"
 
@@ -100,7 +100,7 @@ def write(df: pd.DataFrame, args: argparse.Namespace, out_dir: Path) -> None:
         "(stop at a 95% bootstrap CI within +-2% or 40 pairs), verified. One row per kernel, "
         f"{args.repeats} repetitions (seeds 0..{args.repeats - 1}) each.",
         "",
-        f"Command: `python experiments/protocol_aa.py {' '.join(shlex.quote(a) for a in sys.argv[1:])}`".rstrip() + "  ",
+        f"Command: `{shlex.join(['python', 'experiments/protocol_aa.py', *sys.argv[1:]])}`  ",
         f"Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}  ",
         f"Machine: {mach.cpu_model}, {mach.usable_cores} usable cores, {mach.memory_gib} GiB; "
         f"{'; '.join(mach.compilers.values())}  ",
