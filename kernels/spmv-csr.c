@@ -15,7 +15,7 @@
  * reduction is needed inside the region and x stays of order one.
  *
  * Sizes (N rows, REPS):  MINI (2000, 5)   SMALL (40000, 20)
- *                        MEDIUM (200000, 40)   LARGE (1000000, 30)
+ *                        MEDIUM (200000, 40)   LARGE (1000000, 20)
  * (average about 29 nonzeros per row; LARGE uses about 0.4 GB)
  *
  * OpenMP / loop features: kernel in a separate function; the SpMV row loop
@@ -61,7 +61,7 @@
 #  define N 1000000
 # endif
 # ifndef REPS
-#  define REPS 30
+#  define REPS 20
 # endif
 #endif
 
