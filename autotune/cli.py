@@ -238,7 +238,7 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     m.add_argument("--json", action="store_true")
     m.add_argument("--min-reps", type=int, default=5, help="minimum interleaved pairs (default 5)")
-    m.add_argument("--max-reps", type=int, default=40, help="repetition cap in pairs (default 40)")
+    m.add_argument("--max-reps", type=int, default=60, help="repetition cap in pairs (default 60)")
     m.add_argument("--ci-target", type=float, default=0.02, help="stop at this CI half-width (default 0.02 = +-2%%)")
     m.add_argument("--timeout-factor", type=float, default=5.0, help="candidate timeout in baseline runs (+1 s)")
     m.add_argument("--baseline-timeout", type=float, default=600.0, help="seconds the untransformed program may take")

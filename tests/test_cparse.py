@@ -70,7 +70,7 @@ def test_declared_parameters_and_guards():
     prog = parse((DATA / "params.c").read_bytes())
     assert [(p.name, p.values) for p in prog.params] == [
         ("BLOCK", ("8", "16", "32")),
-        ("MODE", ("0", "1", "2", "3", "4")),
+        ("MODE", ("0", "1", "2", "3", "4", "5")),
     ]
     assert prog.defines["BLOCK"].guarded and prog.defines["BLOCK"].value == "16"
     assert not prog.defines["N"].guarded

@@ -39,7 +39,7 @@ class Options:
     """Knobs of the protocol itself; defaults follow the foundation issue."""
 
     min_pairs: int = 5
-    max_pairs: int = 40
+    max_pairs: int = 60
     ci_target: float = 0.02  # stop when the CI half-width is within +-2% of the speedup
     warmup: int = 1
     timeout_factor: float = 5.0  # a candidate run may take this many baseline runs (+1 s)

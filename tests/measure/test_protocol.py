@@ -31,6 +31,9 @@ def test_statuses_are_values(cache_dir, quick):
         assert m.status == status, (setting, m.message)
         assert m.message
         assert not m.verified
+    b.options.memory_bytes = 1 << 30
+    capped = b.measure(b.space.parse_assignments(["MODE=5"]))
+    assert capped.status == "runtime_error" and "out of memory" in capped.message
     wrong = b.measure(b.space.parse_assignments(["MODE=1"]))
     assert "relative difference" in wrong.message
 
