@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from autotune import compilers
-from autotune._cparse import SCHEDULE_KINDS, Loop, Program, schedule_of
+from autotune._cparse import SCHEDULE_KINDS, Loop, Program, schedule_of, split_clauses
 from autotune.errors import UserError
 from autotune.kernel import Kernel
 from autotune.machine import usable_cores
@@ -79,7 +79,7 @@ def tile_depth(prog: Program, loop: Loop) -> int:
     ws = loop.worksharing
     shared: set[str] = set()
     if ws is not None:
-        clauses = ws_clauses(ws)
+        clauses = split_clauses(ws.text)
         if any(name in ("ordered", "linear") for name, _ in clauses):
             return 0
         shared = {v.strip() for name, arg in clauses if name == "shared" for v in arg.split(",")}
@@ -99,12 +99,6 @@ def tile_depth(prog: Program, loop: Loop) -> int:
         usable.append(lp)
         outer_vars.append(lp.var or "")
     return len(usable) if len(usable) >= 2 else 0
-
-
-def ws_clauses(ws) -> list[tuple[str, str]]:
-    from autotune._cparse import split_clauses
-
-    return split_clauses(ws.text)
 
 
 def hint_site(loop: Loop) -> bool:
@@ -238,7 +232,7 @@ def build_space(kernel: Kernel, cores: int | None = None) -> Space:
         default = _as_value(d.value) if d is not None else vals[0]
         if default not in vals:
             vals = (default, *vals)
-        knobs.append(Knob(name, "flag", vals, default, f"-D{name}=<value> (declared parameter)", site=where))
+        knobs.append(Knob(name, "flag", vals, default, f"-D{name}=<value>", site=where, define=name))
 
     if not n_ws and not n_hint and not n_tile:
         notes.append("no tunable loops found: tuning compiler flags and threads only")

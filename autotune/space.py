@@ -53,6 +53,7 @@ class Knob:
     doc: str = ""
     conditions: tuple[Condition, ...] = ()
     site: str = ""  # where in the program (function:line), empty for global knobs
+    define: str | None = None  # for parameters: the macro that -D sets
 
     def __post_init__(self) -> None:
         if self.default not in self.choices:

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from autotune import compilers
 from autotune._cparse import split_clauses
 from autotune.discover import BASELINE_OPT
 from autotune.kernel import Kernel
+from autotune.machine import compiler_version
 from autotune.space import Config, Space
 
 _KIND_ENUM = {"static": 1, "dynamic": 2, "guided": 3, "auto": 4}
@@ -75,17 +75,12 @@ class Variant:
     ldflags: list[str]
     env: dict[str, str]
     compiler: str  # compiler name (clang, gcc)
-    extra_defines: list[str] = field(default_factory=list)
 
     def build_key(self, kernel: Kernel) -> str:
         """Content hash of everything that determines the binary (not the env)."""
         h = hashlib.sha256()
-        h.update(
-            json.dumps([self.compiler, compilers.available().get(self.compiler, ""), self.flags, self.ldflags]).encode()
-        )
-        from autotune.machine import compiler_version
-
-        h.update(compiler_version(compilers.available().get(self.compiler, self.compiler)).encode())
+        cc = compilers.available().get(self.compiler, self.compiler)
+        h.update(json.dumps([self.compiler, cc, compiler_version(cc), self.flags, self.ldflags]).encode())
         h.update(self.source if self.source is not None else kernel.text)
         for s in kernel.sources:
             h.update(s.read_bytes())
@@ -99,11 +94,6 @@ class Variant:
         cc = compilers.available().get(self.compiler, self.compiler)
         srcs = [str(main_file), *(str(s.resolve()) for s in kernel.sources)]
         return [cc, *self.flags, *srcs, "-o", str(output), *self.ldflags]
-
-    def shell_command(self, kernel: Kernel, main_file: Path, output: Path) -> str:
-        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(self.env.items()))
-        cmd = shlex.join(self.compile_command(kernel, main_file, output))
-        return f"{cmd}\n{env} ./{output.name}"
 
 
 def _schedule_sites(space: Space) -> list[str]:
@@ -172,10 +162,9 @@ def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
             flags += ["-mllvm", "-polly-vectorizer=stripmine"]
     flags += list(kernel.cflags)
     defines = kernel.base_defines()
-    params = [k for k in space.knobs if k.kind == "flag" and k.doc.endswith("(declared parameter)")]
-    for k in params:
-        if config[k.name] != k.default:
-            defines = [*defines, f"{k.name}={config[k.name]}"]
+    for k in space.knobs:
+        if k.define and config[k.name] != k.default:
+            defines = [*defines, f"{k.define}={config[k.name]}"]
     flags += [f"-D{d}" for d in defines]
     flags += kernel.include_flags()
     ldflags = [*kernel.ldflags, "-lm"]
@@ -225,7 +214,3 @@ def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
             src = _PRELUDE.format(n=len(sites)).encode() + src
         source = src
     return Variant(config=config, source=source, flags=flags, ldflags=ldflags, env=env, compiler=compiler)
-
-
-def baseline_variant(kernel: Kernel, space: Space) -> Variant:
-    return make_variant(kernel, space, space.default())
