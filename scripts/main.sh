@@ -6,6 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 KERNEL=kernels/gemm.c
 .venv/bin/autotune space "$KERNEL"
-# a 3-D tile of the i-k-j product nest and a dynamic schedule, at the MEDIUM size
-.venv/bin/autotune measure "$KERNEL" -D MEDIUM_DATASET \
-  --set L8.tile1=32 --set L8.tile2=64 --set L8.tile3=256 --set L8.schedule=dynamic "$@"
+# -march=native and a 4-way interleave of the innermost j loop of the i-k-j product, at MEDIUM
+.venv/bin/autotune measure "$KERNEL" -D MEDIUM_DATASET --set march_native=on --set L10.interleave=4 "$@"
