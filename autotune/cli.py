@@ -76,6 +76,13 @@ def _config(space, settings: list[str]):
         raise UserError(f"--set: {exc}") from None
 
 
+def _console():
+    """A console for results: wide enough for the tables when stdout is not a terminal."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=140)
+
+
 # --- commands ---------------------------------------------------------------------------
 def cmd_space(a: argparse.Namespace) -> int:
     kernel = _load(a)
@@ -104,7 +111,6 @@ def cmd_space(a: argparse.Namespace) -> int:
             )
         )
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"search space of {kernel.path}", title_justify="left")
@@ -119,7 +125,7 @@ def cmd_space(a: argparse.Namespace) -> int:
             k.site,
             ", ".join(c.describe() for c in k.conditions),
         )
-    con = Console()
+    con = _console()
     con.print(t)
     con.print(f"{len(space)} knobs, {space.size():,} distinct configurations; timing source: {kernel.timing}")
     for n in space.notes:
@@ -196,9 +202,7 @@ def cmd_measure(a: argparse.Namespace) -> int:
 
 
 def _print_measurement(m) -> None:
-    from rich.console import Console
-
-    con = Console()
+    con = _console()
     changed = " ".join(f"{k}={v}" for k, v in m.changed.items()) or "(baseline: A/A measurement)"
     con.print(f"config: {changed}")
     if m.status != "ok":

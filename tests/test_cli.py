@@ -80,6 +80,7 @@ def test_measure_json_end_to_end():
         (["measure", str(DATA / "fails.c")], "exit code 3"),
         (["measure", str(DATA / "silent.c")], "prints nothing"),
         (["measure", str(DATA / "forever.c"), "--baseline-timeout", "1"], "did not finish within 1 s"),
+        (["measure", str(DATA / "random_output.c")], "prints different output from run to run"),
     ],
 )
 def test_bad_input_gives_one_line(args, message):

@@ -221,7 +221,14 @@ class Bench:
             runs += 1
             if not r.ok:
                 raise UserError(f"{self.kernel.path}: the baseline failed during measurement ({r.describe_failure()})")
-            return timing.extract(r, self.kernel.timing)
+            t = timing.extract(r, self.kernel.timing)
+            v = self._verify(t.output, seen)
+            if not v.ok:
+                raise UserError(
+                    f"{self.kernel.path}: the untransformed program prints different output from run to run "
+                    f"({v.message}); print only deterministic results, or loosen --rtol/--atol"
+                )
+            return t
 
         def finish(status: Status, message: str) -> Measurement:
             m.status, m.message = status, message
@@ -230,10 +237,10 @@ class Bench:
             return m
 
         for _ in range(max(opts.warmup, 1)):  # warm-up doubles as the first verification
+            base_run()  # first: a baseline that does not reproduce itself is the program's fault
             _, t, bad = cand_run()
             if bad:
                 return finish(*bad)
-            base_run()
         m.verified = True
         btimes: list[float] = []
         ctimes: list[float] = []
