@@ -1,0 +1,189 @@
+"""Turn corpus modules into tensors once, and batch them for pre-training.
+
+Why a preprocessing step: tokenising a module and building its graph with
+llvmlite costs tens of milliseconds, more than a training step spends on it.
+Doing it once per module, in shards written atomically, keeps pre-training
+CPU-bound on the model and lets a killed preprocessing run resume.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Batch, Data
+
+from encoder import tokenizer as tk
+
+SHARD_SIZE = 500
+MAX_NODES = 1024  # graph crop in pre-training batches
+MAX_NODE_TOKENS = 8
+
+
+@dataclass
+class Module:
+    hash: str
+    group: str
+    split: str
+    source: str
+    ids: Tensor  # int32 token ids of the whole module body, [CLS] first
+    graph: Data
+
+
+def read_index(corpus: Path) -> list[dict[str, str]]:
+    with open(corpus / "index.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def encode_module(ir: str, tok) -> tuple[Tensor, Data]:
+    """Token ids of the module body and its graph with tokenised node labels."""
+    from encoder.graph import build_graph, to_pyg
+
+    ids = torch.tensor(tok.encode(tk.module_body(ir)).ids, dtype=torch.int32)
+    graph = to_pyg(build_graph(ir), lambda s: tk.encode_units(tok, s), max_tokens=MAX_NODE_TOKENS)
+    return ids, graph
+
+
+def _shard_job(args: tuple[Path, list[dict[str, str]], str, Path]) -> tuple[int, int]:
+    corpus, rows, tok_path, out = args
+    tok = tk.load(Path(tok_path))
+    items, failed = [], 0
+    for row in rows:
+        try:
+            ir = (corpus / "modules" / f"{row['hash']}.ll").read_text()
+            ids, graph = encode_module(ir, tok)
+        except Exception:  # a module the graph builder cannot read is skipped, and counted
+            failed += 1
+            continue
+        keep = ("hash", "group", "split", "source")
+        items.append({**{k: row[k] for k in keep}, "ids": ids, "graph": graph})
+    tmp = out.with_suffix(".tmp")
+    torch.save(items, tmp)
+    os.replace(tmp, out)
+    return len(items), failed
+
+
+def preprocess(corpus: Path, tok_path: Path, out_dir: Path, jobs: int = 2) -> tuple[int, int]:
+    """Write `out_dir/shard_*.pt` (tensors depend on the tokenizer, so they live with the run).
+
+    Shards already written are kept, so a killed run resumes.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    rows = read_index(corpus)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    todo = []
+    for k in range(0, len(rows), SHARD_SIZE):
+        out = out_dir / f"shard_{k // SHARD_SIZE:05d}.pt"
+        if not out.exists():
+            todo.append((corpus, rows[k : k + SHARD_SIZE], str(tok_path), out))
+    kept = failed = 0
+    with ProcessPoolExecutor(max_workers=jobs) as ex:
+        for n_ok, n_bad in ex.map(_shard_job, todo):
+            kept, failed = kept + n_ok, failed + n_bad
+    return kept, failed
+
+
+def load_modules(tensor_dir: Path) -> list[Module]:
+    out: list[Module] = []
+    for shard in sorted(tensor_dir.glob("shard_*.pt")):
+        for it in torch.load(shard, weights_only=False):
+            out.append(Module(it["hash"], it["group"], it["split"], it["source"], it["ids"], it["graph"]))
+    return out
+
+
+# --- batches -------------------------------------------------------------------------------------
+def crop_graph(g: Data, max_nodes: int, rng: random.Random) -> Data:
+    """An induced subgraph on a contiguous node range (nodes are in program order)."""
+    n = g.num_nodes
+    if n <= max_nodes:
+        return g
+    start = rng.randrange(0, n - max_nodes + 1)
+    keep = (g.edge_index[0] >= start) & (g.edge_index[0] < start + max_nodes)
+    keep &= (g.edge_index[1] >= start) & (g.edge_index[1] < start + max_nodes)
+    return Data(
+        x=g.x[start : start + max_nodes],
+        node_kind=g.node_kind[start : start + max_nodes],
+        edge_index=g.edge_index[:, keep] - start,
+        edge_type=g.edge_type[keep],
+        edge_pos=g.edge_pos[keep],
+    )
+
+
+def random_window(ids: Tensor, length: int, rng: random.Random) -> Tensor:
+    body = ids[1:]
+    if len(body) <= length - 1:
+        w = body
+    else:
+        s = rng.randrange(0, len(body) - (length - 1) + 1)
+        w = body[s : s + length - 1]
+    return torch.cat([torch.tensor([tk.CLS], dtype=torch.int32), w]).long()
+
+
+def pad(seqs: Sequence[Tensor]) -> Tensor:
+    out = torch.full((len(seqs), max(len(s) for s in seqs)), tk.PAD, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = s
+    return out
+
+
+def mask_tokens(ids: Tensor, vocab: int, rng: torch.Generator, rate: float = 0.15) -> tuple[Tensor, Tensor]:
+    """BERT masking: of the chosen 15%, 80% [MASK], 10% random, 10% unchanged. Labels -100 elsewhere."""
+    special = ids < len(tk.SPECIALS)
+    chosen = (torch.rand(ids.shape, generator=rng) < rate) & ~special
+    labels = torch.where(chosen, ids, torch.full_like(ids, -100))
+    r = torch.rand(ids.shape, generator=rng)
+    out = ids.clone()
+    out[chosen & (r < 0.8)] = tk.MASK
+    rand = chosen & (r >= 0.8) & (r < 0.9)
+    out[rand] = torch.randint(len(tk.SPECIALS), vocab, (int(rand.sum()),), generator=rng)
+    return out, labels
+
+
+class Batcher:
+    """Batches of modules drawn so that hard negatives exist.
+
+    Half of each batch comes in pairs of variants of the same program (so the
+    matching task must tell apart e.g. the same loop with two pragmas), the rest
+    are single modules of other programs.
+    """
+
+    def __init__(self, modules: list[Module], seed: int) -> None:
+        self.modules = modules
+        self.rng = random.Random(seed)
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, m in enumerate(modules):
+            groups[m.group].append(i)
+        self.multi = [g for g in groups.values() if len(g) >= 2]
+        self.group_of = {i: m.group for i, m in enumerate(modules)}
+
+    def draw(self, size: int) -> list[int]:
+        chosen: list[int] = []
+        for g in self.rng.sample(self.multi, min(len(self.multi), size // 4)):
+            chosen.extend(self.rng.sample(g, 2))
+        seen = set(chosen)
+        while len(chosen) < size:
+            i = self.rng.randrange(len(self.modules))
+            if i not in seen:
+                chosen.append(i)
+                seen.add(i)
+        return chosen
+
+    def sibling(self, batch: list[int]) -> list[int]:
+        """For each position, another position in the batch with the same program, or -1."""
+        out = []
+        for a, i in enumerate(batch):
+            sib = [b for b, j in enumerate(batch) if b != a and self.group_of[j] == self.group_of[i]]
+            out.append(sib[0] if sib else -1)
+        return out
+
+
+def graph_batch(graphs: Sequence[Data]) -> Batch:
+    return Batch.from_data_list(list(graphs))

@@ -1,0 +1,176 @@
+"""Use the encoder: source files or IR in, fixed-size vectors out.
+
+Why a cache keyed by the normalized-IR hash: a tuner embeds many variants, and
+variants that differ only in the environment, or in knobs the compiler ignored,
+have identical IR. The cache key is the normalized text's hash plus the digest
+of the weights, so a new model never serves an old vector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from encoder import tokenizer as tk
+from encoder.model import EncoderConfig, MIREncoder
+
+ASSETS = Path(__file__).parent / "assets"
+WEIGHTS = ASSETS / "mirencoder.pt"
+TOKENIZER = ASSETS / "tokenizer.json"
+MAX_WINDOWS = 8
+MAX_EMBED_NODES = 8192
+IR_SUFFIXES = (".c", ".cl", ".cu", ".ll")
+
+
+def save_weights(model: MIREncoder, path: Path = WEIGHTS, extra: dict | None = None) -> None:
+    """Half-precision weights plus the config, the shipped artefact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    torch.save({"config": model.cfg.to_dict(), "state": state, "extra": extra or {}}, path)
+
+
+def load_model(path: Path = WEIGHTS) -> MIREncoder:
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no encoder weights; run `encoder pretrain` or reinstall the package")
+    blob = torch.load(path, weights_only=False)
+    model = MIREncoder(EncoderConfig(**blob["config"]))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state"].items()})
+    model.eval()
+    return model
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+class Embedder:
+    """Batched, cached embedding of IR modules with a (shipped) model."""
+
+    def __init__(
+        self,
+        weights: Path = WEIGHTS,
+        tokenizer: Path = TOKENIZER,
+        cache_dir: Path | None = None,
+        model: MIREncoder | None = None,
+    ) -> None:
+        self.model = model if model is not None else load_model(weights)
+        self.tok = tk.load(tokenizer)
+        self.key = _digest(weights) if model is None else f"mem{id(model)}"
+        self.cache_dir = cache_dir
+        self._memo: dict[str, np.ndarray] = {}
+
+    @property
+    def dim(self) -> int:
+        return self.model.cfg.embed_dim
+
+    # --- inputs ----------------------------------------------------------------------------
+    @staticmethod
+    def to_ir(item: str | Path) -> str:
+        """A path (.c .cl .cu .ll) or IR text -> normalized IR."""
+        from encoder import ir as irmod
+
+        if isinstance(item, Path) or (isinstance(item, str) and "\n" not in item and item.endswith(IR_SUFFIXES)):
+            text = irmod.compile_to_ir(Path(item))
+        else:
+            text = str(item)
+        return irmod.normalize(text)
+
+    # --- cache ---------------------------------------------------------------------------------
+    def _cache_path(self, h: str) -> Path | None:
+        return self.cache_dir / self.key / f"{h}.npy" if self.cache_dir else None
+
+    def _lookup(self, h: str) -> np.ndarray | None:
+        if h in self._memo:
+            return self._memo[h]
+        p = self._cache_path(h)
+        if p is not None and p.exists():
+            v = np.load(p)
+            self._memo[h] = v
+            return v
+        return None
+
+    def _store(self, h: str, v: np.ndarray) -> None:
+        self._memo[h] = v
+        p = self._cache_path(h)
+        if p is not None:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            tmp = p.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(tmp, v)
+            os.replace(tmp, p)
+
+    # --- the work -------------------------------------------------------------------------------
+    @torch.no_grad()
+    def _embed_batch(self, irs: Sequence[str]) -> np.ndarray:
+        from encoder.dataset import MAX_NODE_TOKENS, crop_graph, graph_batch, pad
+        from encoder.graph import build_graph, to_pyg
+
+        windows, owner, graphs = [], [], []
+        for i, text in enumerate(irs):
+            ids = self.tok.encode(tk.module_body(text)).ids
+            for w in tk.windows(ids, self.model.cfg.max_len, MAX_WINDOWS):
+                windows.append(torch.tensor(w))
+                owner.append(i)
+            g = to_pyg(build_graph(text), lambda s: tk.encode_units(self.tok, s), max_tokens=MAX_NODE_TOKENS)
+            graphs.append(crop_graph(g, MAX_EMBED_NODES, random.Random(0)))
+        text_emb, _ = self.model.text_embedding(pad(windows), torch.tensor(owner), len(irs))
+        graph_emb, _ = self.model.graph_embedding(graph_batch(graphs))
+        return self.model.fused(text_emb, graph_emb).numpy().astype(np.float32)
+
+    def embed_normalized(self, irs: Sequence[str], batch_size: int = 16) -> np.ndarray:
+        from encoder.ir import ir_hash
+
+        hashes = [ir_hash(t) for t in irs]
+        out = np.zeros((len(irs), self.dim), dtype=np.float32)
+        todo: dict[str, int] = {}
+        for i, h in enumerate(hashes):
+            v = self._lookup(h)
+            if v is not None:
+                out[i] = v
+            elif h not in todo:
+                todo[h] = i
+        items = list(todo.items())
+        for k in range(0, len(items), batch_size):
+            chunk = items[k : k + batch_size]
+            vecs = self._embed_batch([irs[i] for _, i in chunk])
+            for (h, _), v in zip(chunk, vecs, strict=True):
+                self._store(h, v)
+        for i, h in enumerate(hashes):
+            if h in todo:
+                out[i] = self._memo[h]
+        return out
+
+    def embed(self, items: Iterable[str | Path], batch_size: int = 16) -> np.ndarray:
+        return self.embed_normalized([self.to_ir(it) for it in items], batch_size)
+
+
+_default: Embedder | None = None
+
+
+def embed(items: str | Path | Iterable[str | Path], batch_size: int = 16) -> np.ndarray:
+    """Embed source files or IR texts with the shipped encoder: [n, 256] float32.
+
+    Accepts one item or many; each is a path to .c/.cl/.cu/.ll or IR text.
+    """
+    global _default
+    if isinstance(items, str | Path):
+        items = [items]
+    if _default is None:
+        _default = Embedder(cache_dir=Path(os.environ.get("ENCODER_CACHE", ".encoder-cache")))
+    return _default.embed(list(items), batch_size)
+
+
+def card_metrics(path: Path = WEIGHTS) -> dict:
+    """The metrics stored beside the weights at export (for the model card)."""
+    blob = torch.load(path, weights_only=False)
+    return json.loads(json.dumps(blob.get("extra", {})))
