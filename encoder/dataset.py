@@ -23,7 +23,7 @@ from torch_geometric.data import Batch, Data
 from encoder import tokenizer as tk
 
 SHARD_SIZE = 500
-MAX_NODES = 1024  # graph crop in pre-training batches
+MAX_NODES = 768  # graph crop in pre-training batches
 MAX_NODE_TOKENS = 8
 
 
@@ -114,6 +114,7 @@ def crop_graph(g: Data, max_nodes: int, rng: random.Random) -> Data:
         edge_index=g.edge_index[:, keep] - start,
         edge_type=g.edge_type[keep],
         edge_pos=g.edge_pos[keep],
+        num_nodes=max_nodes,
     )
 
 

@@ -182,7 +182,7 @@ def train(modules: list[ds.Module], out_dir: Path, cfg: TrainConfig, log=print) 
             opt.step()
             step += 1
             rec = {"step": step, "time_s": round(time.time() - t_start, 1), "lr": _lr(step - 1, cfg)}
-            rec.update({k: round(float(v), 4) for k, v in out.items()})
+            rec.update({k: round(float(v.detach()), 4) for k, v in out.items()})
             if step % cfg.eval_every == 0 or step == cfg.steps:
                 metrics = evaluate(model, val_m, cfg, cfg.eval_batches)
                 rec.update({f"val_{k}": round(v, 4) for k, v in metrics.items()})

@@ -25,7 +25,9 @@ def test_default_model_is_under_ten_million_parameters():
 
 
 def test_forward_shapes():
-    cfg = EncoderConfig(vocab_size=500, d_model=32, embed_dim=48, text_layers=1, gnn_layers=2, heads=2, ff=64)
+    cfg = EncoderConfig(
+        vocab_size=500, d_model=32, embed_dim=48, text_layers=1, gnn_layers=2, heads=2, ff=64, graph_dim=24
+    )
     m = MIREncoder(cfg)
     ids = torch.randint(5, 500, (5, 20))
     owner = torch.tensor([0, 0, 1, 2, 2])  # three modules, two of them in two windows
@@ -33,7 +35,7 @@ def test_forward_shapes():
     assert t.shape == (3, 48) and h.shape == (5, 20, 32)
     b = Batch.from_data_list([graph(10, 20, 0), graph(7, 9, 1), graph(12, 30, 2)])
     ge, z = m.graph_embedding(b)
-    assert ge.shape == (3, 48) and z.shape == (29, 32)
+    assert ge.shape == (3, 48) and z.shape == (29, 24)
     assert m.fused(t, ge).shape == (3, 48)
     assert m.mlm_logits(h[:, :3]).shape == (5, 3, 500)
     assert m.edge_scores(z, b.edge_index, b.edge_type).shape == (b.edge_index.shape[1],)
