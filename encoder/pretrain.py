@@ -46,10 +46,17 @@ class TrainConfig:
     model: EncoderConfig = field(default_factory=EncoderConfig)
 
 
-def _lr(step: int, cfg: TrainConfig) -> float:
+def _lr(step: int, cfg: TrainConfig, hours: float = 0.0) -> float:
+    """Linear warm-up, then cosine decay over the steps or the time budget, whichever ends first.
+
+    Why time-aware: on a shared two-core machine the step rate is not known in
+    advance; a run stopped by its time budget should still end at a low rate.
+    """
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
     p = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    if cfg.max_hours:
+        p = max(p, hours / cfg.max_hours)
     return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, p)))
 
 
@@ -140,6 +147,20 @@ def _save(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
+def _state(model, opt, step, t_start, rng, batcher, gen, cfg: TrainConfig) -> dict:
+    return {
+        "model": model.state_dict(),
+        "optim": opt.state_dict(),
+        "step": step,
+        "elapsed": time.time() - t_start,
+        "rng": rng.getstate(),
+        "batcher_rng": batcher.rng.getstate(),
+        "gen": gen.get_state(),
+        "torch_rng": torch.get_rng_state(),
+        "config": cfg.model.to_dict(),
+    }
+
+
 def train(modules: list[ds.Module], out_dir: Path, cfg: TrainConfig, log=print) -> tuple[MIREncoder, dict[str, float]]:
     """Train (or resume) and return the model and the last held-out metrics."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -170,9 +191,11 @@ def train(modules: list[ds.Module], out_dir: Path, cfg: TrainConfig, log=print) 
         while step < cfg.steps:
             if cfg.max_hours is not None and (time.time() - t_start) / 3600 >= cfg.max_hours:
                 log(f"time budget of {cfg.max_hours} h reached at step {step}")
+                _save(ckpt, _state(model, opt, step, t_start, rng, batcher, gen, cfg))
                 break
+            lr = _lr(step, cfg, (time.time() - t_start) / 3600)
             for g in opt.param_groups:
-                g["lr"] = _lr(step, cfg)
+                g["lr"] = lr
             idx = batcher.draw(min(cfg.batch, len(train_m)))
             out = step_losses(model, train_m, idx, batcher.sibling(idx), cfg, rng, gen)
             loss = out["mlm"] + out["gae"] + out["match"]
@@ -181,7 +204,7 @@ def train(modules: list[ds.Module], out_dir: Path, cfg: TrainConfig, log=print) 
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             step += 1
-            rec = {"step": step, "time_s": round(time.time() - t_start, 1), "lr": _lr(step - 1, cfg)}
+            rec = {"step": step, "time_s": round(time.time() - t_start, 1), "lr": lr}
             rec.update({k: round(float(v.detach()), 4) for k, v in out.items()})
             if step % cfg.eval_every == 0 or step == cfg.steps:
                 metrics = evaluate(model, val_m, cfg, cfg.eval_batches)
@@ -261,7 +284,8 @@ def run(
         "modules": len(modules),
         "command": command,
     }
-    if export and state["step"] >= cfg.steps:
+    budget_spent = cfg.max_hours is not None and state["elapsed"] / 3600 >= cfg.max_hours
+    if export and (state["step"] >= cfg.steps or budget_spent):
         val = [m for m in modules if m.split != "train"]
         result.update(evaluate.retrieval_check(model, val, cfg.seed))
         save_weights(model, WEIGHTS, extra=result)
