@@ -26,7 +26,6 @@ WEIGHTS = ASSETS / "mirencoder.pt"
 TOKENIZER = ASSETS / "tokenizer.json"
 MAX_WINDOWS = 8
 MAX_EMBED_NODES = 8192
-IR_SUFFIXES = (".c", ".cl", ".cu", ".ll")
 
 
 def save_weights(model: MIREncoder, path: Path = WEIGHTS, extra: dict | None = None) -> None:
@@ -80,7 +79,7 @@ class Embedder:
         """A path (.c .cl .cu .ll) or IR text -> normalized IR."""
         from encoder import ir as irmod
 
-        if isinstance(item, Path) or (isinstance(item, str) and "\n" not in item and item.endswith(IR_SUFFIXES)):
+        if isinstance(item, Path) or "\n" not in item:  # one line: a path, not a module
             text = irmod.compile_to_ir(Path(item))
         else:
             text = str(item)
