@@ -213,20 +213,7 @@ def train(modules: list[ds.Module], out_dir: Path, cfg: TrainConfig, log=print) 
             logf.write(json.dumps(rec) + "\n")
             logf.flush()
             if time.time() - t_last_ckpt >= cfg.checkpoint_every_s or step == cfg.steps:
-                _save(
-                    ckpt,
-                    {
-                        "model": model.state_dict(),
-                        "optim": opt.state_dict(),
-                        "step": step,
-                        "elapsed": time.time() - t_start,
-                        "rng": rng.getstate(),
-                        "batcher_rng": batcher.rng.getstate(),
-                        "gen": gen.get_state(),
-                        "torch_rng": torch.get_rng_state(),
-                        "config": cfg.model.to_dict(),
-                    },
-                )
+                _save(ckpt, _state(model, opt, step, t_start, rng, batcher, gen, cfg))
                 t_last_ckpt = time.time()
     if not metrics:
         metrics = evaluate(model, val_m, cfg, cfg.eval_batches)

@@ -102,6 +102,8 @@ def windows(ids: list[int], length: int, max_windows: int) -> Iterator[list[int]
     n = max(1, -(-len(body) // step))
     if n <= max_windows:
         starts = [i * step for i in range(n)]
+    elif max_windows == 1:
+        starts = [0]
     else:
         span = len(body) - step
         starts = [round(i * span / (max_windows - 1)) for i in range(max_windows)]

@@ -44,5 +44,6 @@ def test_windows_cover_long_sequences():
     ws = list(tk.windows(ids, 100, 4))
     assert len(ws) == 4 and all(w[0] == tk.CLS and len(w) <= 100 for w in ws)
     assert ws[0][1] == 10 and ws[-1][-1] == 1009  # first and last tokens both covered
+    assert [w[1] for w in tk.windows(ids, 100, 1)] == [10]
     short = list(tk.windows([tk.CLS, 5, 6], 100, 4))
     assert short == [[tk.CLS, 5, 6]]
