@@ -100,12 +100,16 @@ def load_modules(tensor_dir: Path) -> list[Module]:
 
 
 # --- batches -------------------------------------------------------------------------------------
-def crop_graph(g: Data, max_nodes: int, rng: random.Random) -> Data:
-    """An induced subgraph on a contiguous node range (nodes are in program order)."""
+def crop_graph(g: Data, max_nodes: int, rng: random.Random, at: float | None = None) -> Data:
+    """An induced subgraph on a contiguous node range (nodes are in program order).
+
+    `at` (0..1) places the range at that relative position, so that a text window
+    and a graph crop of the same module can cover the same code; None: random.
+    """
     n = g.num_nodes
     if n <= max_nodes:
         return g
-    start = rng.randrange(0, n - max_nodes + 1)
+    start = rng.randrange(0, n - max_nodes + 1) if at is None else round(at * (n - max_nodes))
     keep = (g.edge_index[0] >= start) & (g.edge_index[0] < start + max_nodes)
     keep &= (g.edge_index[1] >= start) & (g.edge_index[1] < start + max_nodes)
     return Data(
@@ -118,14 +122,13 @@ def crop_graph(g: Data, max_nodes: int, rng: random.Random) -> Data:
     )
 
 
-def random_window(ids: Tensor, length: int, rng: random.Random) -> Tensor:
+def random_window(ids: Tensor, length: int, rng: random.Random) -> tuple[Tensor, float]:
+    """A random window of a module's tokens, [CLS] first, and its relative position (0..1)."""
     body = ids[1:]
-    if len(body) <= length - 1:
-        w = body
-    else:
-        s = rng.randrange(0, len(body) - (length - 1) + 1)
-        w = body[s : s + length - 1]
-    return torch.cat([torch.tensor([tk.CLS], dtype=torch.int32), w]).long()
+    span = len(body) - (length - 1)
+    s = rng.randrange(0, span + 1) if span > 0 else 0
+    w = body[s : s + length - 1]
+    return torch.cat([torch.tensor([tk.CLS], dtype=torch.int32), w]).long(), (s / span if span > 0 else 0.0)
 
 
 def pad(seqs: Sequence[Tensor]) -> Tensor:

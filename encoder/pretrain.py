@@ -73,8 +73,8 @@ def step_losses(
     mc = model.cfg
     n = len(idx)
     # --- text: one random window per module, MLM-masked ------------------------------------
-    windows = [ds.random_window(modules[i].ids, mc.max_len, rng) for i in idx]
-    ids = ds.pad(windows)
+    picked = [ds.random_window(modules[i].ids, mc.max_len, rng) for i in idx]
+    ids = ds.pad([w for w, _ in picked])
     masked, labels = ds.mask_tokens(ids, mc.vocab_size, gen)
     text_emb, hidden = model.text_embedding(masked, torch.arange(n), n)
     sel = labels != -100
@@ -83,7 +83,8 @@ def step_losses(
     mlm_acc = (logits.argmax(-1) == labels[sel]).float().mean() if sel.any() else torch.tensor(0.0)
 
     # --- graph: hide edges, reconstruct them against negatives ----------------------------------
-    graphs = [ds.crop_graph(modules[i].graph, ds.MAX_NODES, rng) for i in idx]
+    # the graph crop sits where the text window sits: both views show the same code
+    graphs = [ds.crop_graph(modules[i].graph, ds.MAX_NODES, rng, at) for i, (_, at) in zip(idx, picked, strict=True)]
     batch = ds.graph_batch(graphs)
     E = batch.edge_index.shape[1]
     hide = torch.rand(E, generator=gen) < cfg.edge_hide
