@@ -33,7 +33,7 @@ def cmd_pretrain(a: argparse.Namespace) -> int:
 def cmd_embed(a: argparse.Namespace) -> int:
     from encoder.embedding import Embedder
 
-    emb = Embedder(cache_dir=Path(a.cache) if a.cache else None)
+    emb = Embedder(cache_dir=Path(a.cache) if a.cache else None, include_dirs=a.include)
     vecs = emb.embed(a.files, batch_size=a.batch)
     if a.json:
         print(
@@ -84,6 +84,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("files", nargs="+")
     e.add_argument("--json", action="store_true")
     e.add_argument("--batch", type=int, default=16)
+    e.add_argument("-I", dest="include", action="append", default=[], metavar="DIR", help="include directory")
     e.add_argument("--cache", default=".encoder-cache", help="embedding cache folder ('' to disable)")
     e.set_defaults(func=cmd_embed)
     return p

@@ -62,7 +62,9 @@ class Embedder:
         tokenizer: Path = TOKENIZER,
         cache_dir: Path | None = None,
         model: MIREncoder | None = None,
+        include_dirs: Sequence[str | Path] = (),
     ) -> None:
+        self.include_dirs = list(include_dirs)
         self.model = model if model is not None else load_model(weights)
         self.tok = tk.load(tokenizer)
         self.key = _digest(weights) if model is None else f"mem{id(model)}"
@@ -74,13 +76,12 @@ class Embedder:
         return self.model.cfg.embed_dim
 
     # --- inputs ----------------------------------------------------------------------------
-    @staticmethod
-    def to_ir(item: str | Path) -> str:
+    def to_ir(self, item: str | Path) -> str:
         """A path (.c .cl .cu .ll) or IR text -> normalized IR."""
         from encoder import ir as irmod
 
         if isinstance(item, Path) or "\n" not in item:  # one line: a path, not a module
-            text = irmod.compile_to_ir(Path(item))
+            text = irmod.compile_to_ir(Path(item), include_dirs=self.include_dirs)
         else:
             text = str(item)
         return irmod.normalize(text)

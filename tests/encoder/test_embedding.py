@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from encoder.embedding import TOKENIZER, WEIGHTS, Embedder
-from tests.conftest import KERNELS
+from tests.conftest import KERNELS, ROOT
+
+INCLUDE = ROOT / "autotune" / "include"  # the suite's region-timer header (data, not an import)
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("clang-22") is None, reason="clang-22 not installed"),
@@ -20,7 +22,7 @@ pytestmark = [
 
 def test_shipped_weights_embed_a_suite_kernel(tmp_path):
     assert WEIGHTS.stat().st_size <= 40 * 2**20 and TOKENIZER.exists()
-    emb = Embedder(cache_dir=tmp_path)
+    emb = Embedder(cache_dir=tmp_path, include_dirs=[INCLUDE])
     v = emb.embed([KERNELS / "gemm.c", KERNELS / "atax.c"])
     assert v.shape == (2, 256) and v.dtype == np.float32 and np.isfinite(v).all()
     assert not np.allclose(v[0], v[1])
@@ -31,7 +33,9 @@ def test_shipped_weights_embed_a_suite_kernel(tmp_path):
 
 def test_embed_cli_json_and_bad_input(tmp_path):
     run = [sys.executable, "-m", "encoder.cli", "embed", "--cache", ""]
-    ok = subprocess.run([*run, str(KERNELS / "trisolv.c"), "--json"], capture_output=True, text=True, timeout=300)
+    ok = subprocess.run(
+        [*run, "-I", str(INCLUDE), str(KERNELS / "trisolv.c"), "--json"], capture_output=True, text=True, timeout=300
+    )
     assert ok.returncode == 0, ok.stderr
     assert '"dim": 256' in ok.stdout
     bad = subprocess.run([*run, str(tmp_path / "missing.c")], capture_output=True, text=True, timeout=300)
