@@ -22,6 +22,7 @@ def cmd_pretrain(a: argparse.Namespace) -> int:
         lr=a.lr,
         seed=a.seed,
         max_hours=a.hours,
+        init_from=Path(a.init_from) if a.init_from else None,
         eval_every=a.eval_every,
         model=EncoderConfig(d_model=a.dim, embed_dim=a.dim, text_layers=a.layers, max_len=a.max_len),
     )
@@ -78,6 +79,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--jobs", type=int, default=2)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--no-export", action="store_true", help="train only; do not overwrite the shipped weights")
+    t.add_argument("--init-from", default=None, metavar="WEIGHTS.pt", help="warm start a new run from exported weights")
     t.set_defaults(func=cmd_pretrain)
 
     e = sub.add_parser("embed", help="embed .c/.cl/.cu/.ll files with the shipped weights")

@@ -43,6 +43,7 @@ class TrainConfig:
     eval_batches: int = 8
     seed: int = 0
     max_hours: float | None = None
+    init_from: Path | None = None  # warm start from exported weights (a fresh run only)
     model: EncoderConfig = field(default_factory=EncoderConfig)
 
 
@@ -184,6 +185,14 @@ def train(modules: list[ds.Module], out_dir: Path, cfg: TrainConfig, log=print) 
         gen.set_state(st["gen"])
         torch.set_rng_state(st["torch_rng"])
         log(f"resumed at step {step} ({elapsed / 3600:.2f} h trained)")
+    elif cfg.init_from is not None:
+        from encoder.embedding import load_model
+
+        init = load_model(cfg.init_from)
+        if init.cfg != cfg.model:
+            raise ValueError(f"{cfg.init_from}: model shape {init.cfg} differs from this run's {cfg.model}")
+        model.load_state_dict(init.state_dict())
+        log(f"warm start from {cfg.init_from}")
     log(f"{count_parameters(model):,} parameters; {len(train_m)} train / {len(val_m)} validation modules")
     metrics: dict[str, float] = {}
     t_last_ckpt = time.time()
@@ -257,6 +266,9 @@ def run(
         raise FileNotFoundError(f"{corpus}/index.csv: no corpus here; build one with `encoder corpus --out {corpus}`")
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
+    if cfg.init_from is not None and not (out / "tokenizer.json").exists():
+        # warm-started weights only mean something with the tokenizer they were trained with
+        shutil.copyfile(cfg.init_from.parent / "tokenizer.json", out / "tokenizer.json")
     tok_path = train_tokenizer(corpus, out, vocab, cfg.seed)
     cfg.model.vocab_size = tk.load(tok_path).get_vocab_size()
     log(f"tokenizer: {cfg.model.vocab_size} pieces ({time.time() - t0:.0f} s)")

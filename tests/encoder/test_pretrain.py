@@ -71,3 +71,25 @@ def test_a_few_steps_lower_every_loss_and_resume(corpus, tmp_path):
     run(corpus, out, cfg, vocab=300, jobs=1, export=False)
     steps = [json.loads(x)["step"] for x in (out / "log.jsonl").read_text().splitlines()]
     assert steps == list(range(1, 34))
+
+
+def test_warm_start_from_exported_weights(corpus, tmp_path):
+    from encoder.embedding import save_weights
+
+    cfg = TrainConfig(steps=2, batch=4, eval_every=1000, eval_batches=1, model=TINY)
+    first = tmp_path / "first"
+    run(corpus, first, cfg, vocab=300, jobs=1, export=False)
+    model = MIREncoder(cfg.model)
+    model.load_state_dict(torch.load(first / "checkpoint.pt", weights_only=False)["model"])
+    weights = tmp_path / "assets" / "w.pt"
+    save_weights(model, weights)
+    shutil.copyfile(first / "tokenizer.json", weights.parent / "tokenizer.json")
+    warm = TrainConfig(
+        steps=1, batch=4, lr=0.0, warmup=1, eval_every=1000, eval_batches=1, model=TINY, init_from=weights
+    )
+    run(corpus, tmp_path / "second", warm, vocab=999, jobs=1, export=False)  # vocab ignored: the tokenizer is reused
+    assert (tmp_path / "second" / "tokenizer.json").read_text() == (first / "tokenizer.json").read_text()
+    got = torch.load(tmp_path / "second" / "checkpoint.pt", weights_only=False)["model"]
+    # lr 0: the one step changes nothing, so the checkpoint holds the (fp16-rounded) warm-start weights
+    w = got["text.positions.weight"]
+    assert torch.allclose(w, model.state_dict()["text.positions.weight"].half().float())
