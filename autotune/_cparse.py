@@ -22,7 +22,7 @@ _PRAGMA_RE = re.compile(rb"^\s*#\s*pragma\s+(.*)$", re.S)
 _WS_RE = re.compile(r"^omp\s+(?:target\s+teams\s+distribute\s+)?(?:parallel\s+)?for\b")
 _OMP_LOOP_RE = re.compile(r"^omp\s+(?:.*\s)?(?:for|simd|loop|taskloop|distribute|tile|unroll)\b")
 _PARAM_RE = re.compile(r"@autotune\s+param\s+([A-Za-z_]\w*)\s*(?:=|:)?\s*(.+)")
-_LOOP_SCHEDULE_KINDS = ("static", "dynamic", "guided", "auto")
+SCHEDULE_KINDS = ("static", "dynamic", "guided", "auto")
 
 
 @lru_cache(maxsize=1)
@@ -458,8 +458,6 @@ def schedule_of(pragma: Pragma) -> tuple[str | None, str | None]:
             return kind, (parts[1] if len(parts) > 1 else None)
     return None, None
 
-
-SCHEDULE_KINDS = _LOOP_SCHEDULE_KINDS
 
 
 _REGION_BEGIN = ("AUTOTUNE_REGION_BEGIN", "polybench_start_instruments")

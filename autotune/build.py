@@ -77,10 +77,10 @@ class Builder:
                 (tmp / main_name).write_bytes(variant.source)
             else:
                 main_file = kernel.path.resolve()
-            cmd = variant.compile_command(kernel, main_file, folder / "prog")
+            cmd = variant.compile_command(kernel, main_file, folder / "prog")  # as recorded and shown
             # compile in tmp, then move: a killed build never leaves a half binary
-            real_cmd = [str(tmp / main_name) if a == str(main_file) and variant.source is not None else a for a in cmd]
-            real_cmd[real_cmd.index("-o") + 1] = str(tmp / "prog")
+            tmp_main = tmp / main_name if variant.source is not None else main_file
+            real_cmd = variant.compile_command(kernel, tmp_main, tmp / "prog")
             t0 = time.perf_counter()
             try:
                 proc = subprocess.run(real_cmd, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S, cwd=tmp)

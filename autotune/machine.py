@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import os
 import platform
-import shutil
 import subprocess
 from dataclasses import asdict, dataclass
 
@@ -73,6 +72,3 @@ def current() -> Machine:
         compilers={name: compiler_version(path) for name, path in available().items()},
     )
 
-
-def which(name: str) -> str | None:
-    return shutil.which(name)
