@@ -14,12 +14,16 @@ import os
 import random
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from encoder import tokenizer as tk
 from encoder.model import EncoderConfig, MIREncoder
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Data
 
 ASSETS = Path(__file__).parent / "assets"
 WEIGHTS = ASSETS / "mirencoder.pt"
@@ -43,6 +47,28 @@ def load_model(path: Path = WEIGHTS) -> MIREncoder:
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state"].items()})
     model.eval()
     return model
+
+
+@torch.no_grad()
+def embed_encoded(model: MIREncoder, encoded: Sequence[tuple[Sequence[int], Data]]) -> np.ndarray:
+    """Fused embeddings of already tokenised modules: (token ids, graph) each -> [n, e] float32.
+
+    The one place that decides how a module is read at inference: up to
+    MAX_WINDOWS text windows averaged, the graph cropped to MAX_EMBED_NODES.
+    Evaluation uses it too, so held-out checks measure what `embed` returns.
+    """
+    from encoder.dataset import crop_graph, graph_batch, pad
+
+    model.eval()
+    windows, owner = [], []
+    for i, (ids, _) in enumerate(encoded):
+        for w in tk.windows(list(ids), model.cfg.max_len, MAX_WINDOWS):
+            windows.append(torch.tensor(w))
+            owner.append(i)
+    graphs = [crop_graph(g, MAX_EMBED_NODES, random.Random(0)) for _, g in encoded]
+    text_emb, _ = model.text_embedding(pad(windows), torch.tensor(owner), len(encoded))
+    graph_emb, _ = model.graph_embedding(graph_batch(graphs))
+    return model.fused(text_emb, graph_emb).numpy().astype(np.float32)
 
 
 def _digest(path: Path) -> str:
@@ -110,22 +136,16 @@ class Embedder:
             os.replace(tmp, p)
 
     # --- the work -------------------------------------------------------------------------------
-    @torch.no_grad()
     def _embed_batch(self, irs: Sequence[str]) -> np.ndarray:
-        from encoder.dataset import MAX_NODE_TOKENS, crop_graph, graph_batch, pad
+        from encoder.dataset import MAX_NODE_TOKENS
         from encoder.graph import build_graph, to_pyg
 
-        windows, owner, graphs = [], [], []
-        for i, text in enumerate(irs):
+        encoded = []
+        for text in irs:
             ids = self.tok.encode(tk.module_body(text)).ids
-            for w in tk.windows(ids, self.model.cfg.max_len, MAX_WINDOWS):
-                windows.append(torch.tensor(w))
-                owner.append(i)
             g = to_pyg(build_graph(text), lambda s: tk.encode_units(self.tok, s), max_tokens=MAX_NODE_TOKENS)
-            graphs.append(crop_graph(g, MAX_EMBED_NODES, random.Random(0)))
-        text_emb, _ = self.model.text_embedding(pad(windows), torch.tensor(owner), len(irs))
-        graph_emb, _ = self.model.graph_embedding(graph_batch(graphs))
-        return self.model.fused(text_emb, graph_emb).numpy().astype(np.float32)
+            encoded.append((ids, g))
+        return embed_encoded(self.model, encoded)
 
     def embed_normalized(self, irs: Sequence[str], batch_size: int = 16) -> np.ndarray:
         from encoder.ir import ir_hash

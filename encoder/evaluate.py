@@ -16,25 +16,15 @@ import numpy as np
 import torch
 
 from encoder import dataset as ds
-from encoder import tokenizer as tk
-from encoder.embedding import MAX_WINDOWS
+from encoder.embedding import embed_encoded
 from encoder.model import MIREncoder
 
 
-@torch.no_grad()
 def embed_modules(model: MIREncoder, modules: list[ds.Module], batch: int = 16) -> np.ndarray:
-    model.eval()
-    out = []
-    for k in range(0, len(modules), batch):
-        chunk = modules[k : k + batch]
-        windows, owner = [], []
-        for i, m in enumerate(chunk):
-            for w in tk.windows(m.ids.tolist(), model.cfg.max_len, MAX_WINDOWS):
-                windows.append(torch.tensor(w))
-                owner.append(i)
-        t, _ = model.text_embedding(ds.pad(windows), torch.tensor(owner), len(chunk))
-        g, _ = model.graph_embedding(ds.graph_batch([ds.crop_graph(m.graph, 4096, random.Random(0)) for m in chunk]))
-        out.append(model.fused(t, g).numpy())
+    out = [
+        embed_encoded(model, [(m.ids.tolist(), m.graph) for m in modules[k : k + batch]])
+        for k in range(0, len(modules), batch)
+    ]
     return np.concatenate(out) if out else np.zeros((0, model.cfg.embed_dim), dtype=np.float32)
 
 
