@@ -1,0 +1,314 @@
+"""The tuning loop: propose, measure once, commit, repeat, within a budget.
+
+Why the loop is ours and not `study.optimize`: every rule that protects the
+user's time lives here, in one place, against the storage:
+
+* a configuration is never measured twice: before measuring, the proposal's
+  canonical key is looked up in the study; a known one is answered from
+  storage (the Optuna idiom for duplicates: the trial gets the stored value
+  and `duplicate_of`), and after a few such answers in a row the next trial is
+  a random unmeasured configuration, so no sampler can loop forever;
+* every finished measurement is committed (all its fields as trial user
+  attributes, then the objective) before the next one starts, so Ctrl-C, a
+  crash or `kill -9` loses at most the measurement in progress;
+* a rerun continues the study: a trial left RUNNING by a dead process of this
+  host is marked failed (`stale`) and its configuration retried once;
+* the baseline (the default configuration, an A/A measurement with speedup
+  about 1) is the first trial of every study, so the best is never worse than
+  doing nothing.
+
+The budget in evaluations is the number of measurements the study should
+hold, the baseline included: running the same command again after an
+interruption finishes the job instead of starting it over. The time budget
+counts this run's wall time and is checked between measurements.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import optuna
+import psutil
+from optuna.trial import TrialState
+
+from autotune.measure import Bench, Measurement
+from autotune.search import params
+from autotune.search.history import (
+    DUPLICATE_OF,
+    INTERRUPTED,
+    KEY,
+    MAX_ATTEMPTS,
+    MEASURED,
+    STALE,
+    WORKER,
+    History,
+)
+from autotune.search.records import config_key, measurement_attrs, measurement_from_row, space_from_spec
+from autotune.search.strategies import ConfigSampler, unmeasured
+from autotune.space import Config, Space
+
+MAX_DUPLICATES = 8  # proposals answered from storage in a row before a random unmeasured one is forced
+UNLABELLED_GRACE_S = 60.0  # a RUNNING trial without a worker label this old is a crash's leftover
+
+
+class Measurer(Protocol):
+    """Turns a configuration into a Measurement (errors as values, never raised)."""
+
+    def measure(self, config: Config) -> Measurement: ...
+
+
+class BenchMeasurer:
+    """The real measurer: builds and times the variant against the baseline (protocol.Bench)."""
+
+    def __init__(self, bench: Bench, progress: Callable[[int, Any], None] | None = None) -> None:
+        self.bench = bench
+        self.progress = progress
+
+    def measure(self, config: Config) -> Measurement:
+        return self.bench.measure(config, progress=self.progress)
+
+
+class ReplayMeasurer:
+    """Serves measurements recorded by experiments/record_replay.py: the search logic without timing.
+
+    The CSV holds one row per configuration of a restricted sub-space; the JSON
+    beside it holds that sub-space (`space`), the kernel, the command, machine
+    and date. A configuration outside the recording is a bug in the caller and
+    raises LookupError. `calls` lists the keys served, in order.
+    """
+
+    def __init__(self, csv_path: str | Path) -> None:
+        self.path = Path(csv_path)
+        self.meta: dict[str, Any] = json.loads(self.path.with_suffix(".json").read_text())
+        self.space: Space = space_from_spec(self.meta["knobs"])
+        with self.path.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        self.rows: dict[str, dict[str, str]] = {}
+        for row in rows:
+            m = measurement_from_row(row, self.space)
+            self.rows[config_key(m.config)] = row
+        self.calls: list[str] = []
+
+    def measure(self, config: Config) -> Measurement:
+        key = config_key(self.space.canonical(config))
+        if key not in self.rows:
+            raise LookupError(f"{self.path.name}: no recorded measurement for {key}")
+        self.calls.append(key)
+        return measurement_from_row(self.rows[key], self.space, self.meta.get("machine"))
+
+
+@dataclass
+class Budget:
+    evaluations: int | None = 30  # measurements the study should hold, the baseline included
+    seconds: float | None = None  # wall time of this run, checked between measurements
+    early_stop: int | None = None  # stop after this many measurements without a better speedup
+
+
+@dataclass
+class Event:
+    """What the session tells its observer (the CLI's progress bar, a log)."""
+
+    kind: Literal["start", "note", "measured", "duplicate", "stop"]
+    message: str = ""
+    measured: int = 0  # measurements in the study
+    target: int | None = None  # the evaluation budget
+    best: float | None = None  # best verified speedup so far
+    trial: int | None = None
+    measurement: Measurement | None = None
+
+
+@dataclass
+class Outcome:
+    reason: str  # why the loop stopped
+    new: int  # measurements taken by this run
+    duplicates: int  # proposals answered from storage
+    retried: list[str] = field(default_factory=list)  # keys re-queued after an unfinished attempt
+
+
+def _me() -> dict[str, Any]:
+    p = psutil.Process()
+    return {"host": socket.gethostname(), "pid": p.pid, "started": p.create_time()}
+
+
+def _alive(worker: dict[str, Any]) -> bool:
+    try:
+        return abs(psutil.Process(int(worker["pid"])).create_time() - float(worker["started"])) < 1e-3
+    except (psutil.Error, KeyError, TypeError, ValueError):
+        return False
+
+
+class Session:
+    """One run of the loop over a study. `run()` returns why it stopped."""
+
+    def __init__(
+        self,
+        study: optuna.Study,
+        space: Space,
+        measurer: Measurer,
+        budget: Budget,
+        strategy: str = "",
+        seed: int = 0,
+        observe: Callable[[Event], None] | None = None,
+    ) -> None:
+        self.study = study
+        self.space = space
+        self.measurer = measurer
+        self.budget = budget
+        self.strategy = strategy
+        self.seed = seed
+        self.observe = observe or (lambda e: None)
+
+    # --- start-up: recover what a dead run left, make sure the baseline comes first ------------
+    def recover(self) -> list[str]:
+        """Mark trials left RUNNING by dead processes of this host as stale; re-queue each config once."""
+        storage = self.study._storage
+        host = socket.gethostname()
+        now = time.time()
+        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            w = t.user_attrs.get(WORKER)
+            if w is None:
+                started = t.datetime_start.timestamp() if t.datetime_start else now
+                dead = now - started > UNLABELLED_GRACE_S
+            else:
+                dead = w.get("host") == host and not _alive(w)
+            if dead:
+                storage.set_trial_user_attr(t._trial_id, STALE, True)
+                storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+        h = History.read(self.study, self.space)
+        retried = []
+        busy = set(h.by_key) | h.queued | h.running
+        for t in self.study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+            key = t.user_attrs.get(KEY)
+            if not key or not (t.user_attrs.get(STALE) or t.user_attrs.get(INTERRUPTED)):
+                continue
+            if key in busy or h.unfinished[key] >= MAX_ATTEMPTS:
+                continue
+            cfg = params.config_from_params(self.space, t.params)
+            if config_key(cfg) != key:
+                continue  # killed while its params were being chosen: nothing to retry
+            self.study.enqueue_trial(params.active_params(self.space, cfg), user_attrs={"retry_of": t.number})
+            busy.add(key)
+            retried.append(key)
+            self.observe(Event("note", f"retrying the configuration of trial {t.number}, which did not finish"))
+        return retried
+
+    def ensure_baseline(self) -> None:
+        h = History.read(self.study, self.space)
+        base = self.space.default()
+        key = config_key(base)
+        if key in h.by_key or key in h.queued or key in h.running or h.unfinished[key] >= MAX_ATTEMPTS:
+            return
+        self.study.enqueue_trial(params.active_params(self.space, base), user_attrs={"baseline": True})
+
+    # --- the loop ------------------------------------------------------------------------------------
+    def _stop_reason(self, h: History, started: float) -> str | None:
+        b = self.budget
+        if b.evaluations is not None and h.n_measured >= b.evaluations:
+            return "budget"
+        if b.seconds is not None and time.monotonic() - started >= b.seconds:
+            return "time budget"
+        if b.early_stop is not None and h.n_measured > b.early_stop and h.since_improvement() >= b.early_stop:
+            return "early stop"
+        if len(h.settled) >= self.space.size():
+            return "space exhausted"
+        return None
+
+    def _force_unmeasured(self, h: History, number: int) -> None:
+        cfg = unmeasured(self.space, h.taken, random.Random(f"{self.seed}/fallback/{number}"))
+        if cfg is not None:
+            self.study.enqueue_trial(params.active_params(self.space, cfg), user_attrs={"proposal": "fallback"})
+            msg = f"{MAX_DUPLICATES} proposals in a row were measured already; the next one is random"
+            self.observe(Event("note", msg))
+
+    def run(self) -> Outcome:
+        retried = self.recover()
+        self.ensure_baseline()
+        h = History.read(self.study, self.space)
+        best = h.best()
+        self.observe(
+            Event("start", "", h.n_measured, self.budget.evaluations, best.user_attrs["speedup"] if best else None)
+        )
+        started = time.monotonic()
+        new = dupes_in_row = dupes = 0
+        me = _me()
+        while True:
+            h = History.read(self.study, self.space)
+            reason = self._stop_reason(h, started)
+            if reason:
+                best = h.best()
+                self.observe(
+                    Event(
+                        "stop",
+                        reason,
+                        h.n_measured,
+                        self.budget.evaluations,
+                        best.user_attrs["speedup"] if best else None,
+                    )
+                )
+                return Outcome(reason, new, dupes, retried)
+            t0 = time.perf_counter()
+            trial = self.study.ask()
+            trial.set_user_attr(WORKER, me)
+            cfg = params.suggest(trial, self.space)
+            key = config_key(cfg)
+            trial.set_user_attr(KEY, key)
+            trial.set_user_attr("strategy", self.strategy)
+            trial.set_user_attr("propose_seconds", round(time.perf_counter() - t0, 6))
+            sampler = self.study.sampler
+            if isinstance(sampler, ConfigSampler):
+                for k, v in sampler.info(trial.number).items():
+                    trial.set_user_attr(k, v)
+            h = History.read(self.study, self.space, exclude=trial.number)  # its own queue entry is gone now
+            if key in h.by_key or key in h.taken:
+                prev = h.by_key.get(key)
+                if prev is not None:
+                    trial.set_user_attr(DUPLICATE_OF, prev.number)
+                    self.study.tell(trial, prev.value)
+                else:  # in progress elsewhere, queued, or given up on: not ours to answer
+                    trial.set_user_attr("skipped", "configuration taken by another trial")
+                    self.study.tell(trial, state=TrialState.FAIL)
+                dupes += 1
+                dupes_in_row += 1
+                self.observe(Event("duplicate", key, h.n_measured, self.budget.evaluations, trial=trial.number))
+                if dupes_in_row >= MAX_DUPLICATES:
+                    self._force_unmeasured(History.read(self.study, self.space), trial.number)
+                    dupes_in_row = 0
+                continue
+            dupes_in_row = 0
+            try:
+                m = self.measurer.measure(cfg)
+            except BaseException as exc:  # Ctrl-C, a broken baseline, a bug: the attempt did not finish
+                trial.set_user_attr(INTERRUPTED, f"{type(exc).__name__}: {exc}"[:500])
+                self.study.tell(trial, state=TrialState.FAIL)
+                raise
+            for k, v in measurement_attrs(m).items():
+                trial.set_user_attr(k, v)
+            trial.set_user_attr(MEASURED, True)
+            self.study.tell(trial, objective(m))
+            new += 1
+            after = History.read(self.study, self.space)
+            best = after.best()
+            self.observe(
+                Event(
+                    "measured",
+                    m.status,
+                    after.n_measured,
+                    self.budget.evaluations,
+                    best.user_attrs["speedup"] if best else None,
+                    trial.number,
+                    m,
+                )
+            )
+
+
+def objective(m: Measurement) -> float:
+    """The value samplers maximise: the speedup, or 0 for a variant that failed (its status says how)."""
+    return float(m.speedup) if m.status == "ok" and m.speedup is not None else 0.0

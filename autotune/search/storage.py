@@ -1,0 +1,200 @@
+"""Where studies live, and what each records about itself.
+
+Why a journal file by default: Optuna's JournalStorage appends every
+operation to one file with an fsync, so a finished measurement survives
+Ctrl-C, a crash or `kill -9`, and a second process (or `autotune report`)
+can read the study while a run is writing it. Any Optuna RDB URL
+(`sqlite:///...`, `postgresql://...`) works too, for several machines.
+
+Why a fingerprint: measurements only make sense for the program and options
+they were taken with. A study records its kernel, a hash of the kernel's
+files, options and search space, and the machine; reopening it for another
+program, or on another CPU model, is refused with one clear line instead of
+silently mixing numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.samplers import BaseSampler
+from optuna.storages import BaseStorage, JournalStorage, RDBStorage
+from optuna.storages.journal import JournalFileBackend
+
+from autotune import machine
+from autotune.errors import UserError
+from autotune.kernel import Kernel
+from autotune.search.records import space_from_spec, space_spec
+from autotune.space import Space
+
+META = "autotune"  # the study user attribute that holds what the study records
+
+
+def default_location() -> Path:
+    """The embedded store: one journal file for all studies of this project."""
+    return Path(os.environ.get("AUTOTUNE_CACHE", ".autotune")) / "studies" / "journal.log"
+
+
+def open_storage(url: str | None = None) -> tuple[BaseStorage, str]:
+    """An Optuna storage and the text that reopens it (an RDB URL or a journal file path)."""
+    if url is None:
+        path = default_location()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(path))), str(path)
+    if "://" in url:
+        try:
+            return RDBStorage(url), url
+        except Exception as exc:  # sqlalchemy, drivers and Optuna raise many kinds; all mean the same here
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"--storage {url}: cannot open it ({reason})") from None
+    path = Path(url)
+    if path.is_dir():
+        raise UserError(f"--storage {url}: is a directory; give a journal file (e.g. {path}/journal.log) or a URL")
+    if not path.parent.is_dir():
+        raise UserError(f"--storage {url}: no such directory {path.parent}")
+    try:
+        return JournalStorage(JournalFileBackend(str(path))), str(path)
+    except OSError as exc:
+        raise UserError(f"--storage {url}: cannot open it ({exc.strerror})") from None
+
+
+# --- what a study records -----------------------------------------------------------
+def program_options(kernel: Kernel) -> dict[str, Any]:
+    """Everything besides the main file that defines the program being tuned."""
+    return {
+        "sources": [str(s.resolve()) for s in kernel.sources],
+        "include_dirs": [str(d.resolve()) for d in kernel.include_dirs],
+        "defines": list(kernel.defines),
+        "cflags": list(kernel.cflags),
+        "ldflags": list(kernel.ldflags),
+        "params": {k: list(v) for k, v in kernel.params.items()},
+        "args": list(kernel.args),
+        "rtol": kernel.rtol,
+        "atol": kernel.atol,
+    }
+
+
+def text_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fingerprint(kernel: Kernel, space: Space) -> str:
+    """Hash of the program's files, its options and the search space."""
+    h = hashlib.sha256()
+    h.update(kernel.text)
+    for s in kernel.sources:
+        h.update(s.read_bytes())
+    for d in [kernel.path.resolve().parent, *kernel.include_dirs]:
+        for hdr in sorted(Path(d).glob("*.h")):
+            h.update(hdr.name.encode())
+            h.update(hdr.read_bytes())
+    h.update(json.dumps([program_options(kernel), space_spec(space)], sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def default_study_name(kernel: Kernel, fp: str) -> str:
+    """Readable and unique per program and options: `<stem>[-<define>...]-<fingerprint[:8]>`."""
+    parts = [kernel.name, *(re.sub(r"[^A-Za-z0-9_.=+]", "_", d) for d in kernel.defines), fp[:8]]
+    return "-".join(parts)
+
+
+def make_meta(kernel: Kernel, space: Space, strategy: str, seed: int) -> dict[str, Any]:
+    return {
+        "kernel": str(kernel.path),
+        "kernel_path": str(kernel.path.resolve()),
+        "kernel_sha256": text_hash(kernel.text),
+        "fingerprint": fingerprint(kernel, space),
+        "program": program_options(kernel),
+        "space": space_spec(space),
+        "machine": machine.current().to_dict(),
+        "strategy": strategy,
+        "seed": seed,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def open_study(
+    storage: BaseStorage,
+    name: str,
+    meta: dict[str, Any],
+    sampler: BaseSampler,
+    allow_other_machine: bool = False,
+) -> optuna.Study:
+    """Create the study, or reopen it after checking it is the same program on the same CPU model."""
+    try:
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
+    except KeyError:
+        study = optuna.create_study(study_name=name, storage=storage, sampler=sampler, direction="maximize")
+        study.set_user_attr(META, meta)
+        return study
+    old = study.user_attrs.get(META)
+    if old is None:
+        if study.get_trials(deepcopy=False):
+            raise UserError(f"study {name!r} exists but was not made by autotune run; choose another --study name")
+        study.set_user_attr(META, meta)  # created, then killed before it was labelled
+        return study
+    if old.get("fingerprint") != meta["fingerprint"]:
+        defines = " ".join(f"-D{d}" for d in old.get("program", {}).get("defines", []))
+        raise UserError(
+            f"study {name!r} exists for another kernel or other options ({old.get('kernel')} {defines}".rstrip()
+            + "); choose another --study name"
+        )
+    was, now = old.get("machine", {}).get("cpu_model"), meta["machine"]["cpu_model"]
+    if was != now and not allow_other_machine:
+        raise UserError(
+            f"study {name!r} was measured on another machine ({was}), this is {now}; "
+            "speedups do not transfer between CPUs: choose another --study name, or pass --allow-other-machine"
+        )
+    if old.get("strategy") != meta["strategy"]:
+        study.set_user_attr(META, {**old, "strategy": meta["strategy"]})
+    return study
+
+
+def load_study(storage: BaseStorage, spec: str, name: str) -> optuna.Study:
+    """An existing autotune study, for reports."""
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        names = sorted(s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False))
+        have = f"; it has: {', '.join(names)}" if names else "; it has no studies"
+        raise UserError(f"no study named {name!r} in {spec}{have}") from None
+    if META not in study.user_attrs:
+        raise UserError(f"study {name!r} in {spec} was not made by autotune run")
+    return study
+
+
+def meta_of(study: optuna.Study) -> dict[str, Any]:
+    return dict(study.user_attrs[META])
+
+
+def space_of(study: optuna.Study) -> Space:
+    """The search space exactly as the study recorded it (not rediscovered on this machine)."""
+    return space_from_spec(meta_of(study)["space"])
+
+
+def kernel_of(study: optuna.Study) -> Kernel | None:
+    """The study's program, reloaded; None when its main file is gone or has changed since."""
+    meta = meta_of(study)
+    prog = meta["program"]
+    path = Path(meta.get("kernel_path", meta["kernel"]))
+    if not path.exists() or text_hash(path.read_bytes()) != meta.get("kernel_sha256"):
+        return None
+    return Kernel.load(
+        path,
+        sources=prog["sources"],
+        include_dirs=prog["include_dirs"],
+        defines=prog["defines"],
+        cflags=prog["cflags"],
+        ldflags=prog["ldflags"],
+        params={k: tuple(v) for k, v in prog["params"].items()},
+        args=prog["args"],
+        rtol=prog["rtol"],
+        atol=prog["atol"],
+    )
