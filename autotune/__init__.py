@@ -3,6 +3,7 @@
 Public API (typed, stable):
 
     from autotune import Kernel, build_space, Bench, measure
+    from autotune import tune, Result          # the tuner (autotune.search), imported on first use
 """
 
 from autotune.discover import build_space
@@ -27,4 +28,15 @@ __all__ = [
     "build_space",
     "make_variant",
     "measure",
+    "tune",
+    "Result",
 ]
+
+
+def __getattr__(name: str):
+    """`tune` and `Result` load Optuna and pandas; import them only when asked for."""
+    if name in ("tune", "Result"):
+        from autotune.search import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'autotune' has no attribute {name!r}")

@@ -157,13 +157,10 @@ def cmd_variant(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_measure(a: argparse.Namespace) -> int:
-    from autotune.build import Builder
-    from autotune.measure import Bench, Options
+def _options(a: argparse.Namespace):
+    """The measurement protocol's options from the shared command-line flags."""
+    from autotune.measure import Options
 
-    kernel = _load(a)
-    space = _space(kernel)
-    cfg = _config(space, a.set)
     opts = Options(
         min_pairs=a.min_reps,
         max_pairs=a.max_reps,
@@ -181,6 +178,17 @@ def cmd_measure(a: argparse.Namespace) -> int:
         allowed = sorted(os.sched_getaffinity(0))
         if not set(opts.cpus) <= set(allowed):
             raise UserError(f"--cpus {a.cpus}: this process may only use CPUs {','.join(map(str, allowed))}")
+    return opts
+
+
+def cmd_measure(a: argparse.Namespace) -> int:
+    from autotune.build import Builder
+    from autotune.measure import Bench
+
+    kernel = _load(a)
+    space = _space(kernel)
+    cfg = _config(space, a.set)
+    opts = _options(a)
     bench = Bench(kernel, space, opts, Builder(Path(a.cache_dir) if a.cache_dir else None))
     if a.json or not sys.stderr.isatty():
         m = bench.measure(cfg)
@@ -221,7 +229,145 @@ def _print_measurement(m) -> None:
     )
 
 
+def cmd_run(a: argparse.Namespace) -> int:
+    from autotune.search.api import check_budget, tune_kernel
+    from autotune.search.strategies import check_strategy
+
+    budget = a.budget if a.budget is not None else (None if a.time_budget is not None else 30)
+    check_budget(budget, a.time_budget, a.early_stop)  # before the program is even read
+    check_strategy(a.strategy)
+    kernel = _load(a)
+    space = _space(kernel)
+    opts = _options(a)
+    with _RunProgress(kernel.name) as show:
+        r = tune_kernel(
+            kernel,
+            budget,
+            a.strategy,
+            a.time_budget,
+            a.storage,
+            a.study,
+            a.seed,
+            a.out,
+            opts,
+            early_stop=a.early_stop,
+            allow_other_machine=a.allow_other_machine,
+            space=space,
+            cache_dir=a.cache_dir,
+            observe=show.event,
+            progress=show.pairs,
+        )
+    _print_result(r, a.json)
+    return 0
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    from autotune.search.outputs import report
+
+    r = report(a.study, a.storage, Path(a.out) if a.out else None)
+    _print_result(r, a.json)
+    return 0
+
+
+class _RunProgress:
+    """Progress of a run on stderr: a rich bar on a terminal, one line per measurement otherwise."""
+
+    def __init__(self, name: str) -> None:
+        from rich.console import Console
+
+        self.name = name
+        self.console = Console(stderr=True)
+        self.live = self.console.is_terminal
+        self.bar = None
+        self.task = None
+        self.best = "-"
+
+    def __enter__(self) -> _RunProgress:
+        if self.live:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("best {task.fields[best]}"),
+                TimeElapsedColumn(),
+                console=self.console,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(f"tuning {self.name}", total=None, best="-")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def event(self, e) -> None:
+        if e.best is not None:
+            self.best = f"{e.best:.3f}x"
+        if e.kind == "note":
+            self.console.print(f"note: {e.message}", highlight=False, soft_wrap=True)
+        elif self.bar is not None and self.task is not None and e.kind in ("start", "measured", "stop"):
+            self.bar.update(self.task, completed=e.measured, total=e.target, best=self.best)
+            if e.kind == "measured":
+                self.bar.update(self.task, description=f"tuning {self.name}")
+        elif e.kind == "measured" and e.measurement is not None:
+            m = e.measurement
+            got = f"{m.speedup:.3f}x" if m.status == "ok" and m.speedup is not None else m.status
+            of = f"/{e.target}" if e.target else ""
+            changed = " ".join(f"{k}={v}" for k, v in m.changed.items()) or "(baseline)"
+            line = f"trial {e.trial}: {e.measured}{of} {got} best {self.best}  {changed}"
+            self.console.print(line, highlight=False, soft_wrap=True)
+
+    def pairs(self, done: int, est) -> None:
+        if self.bar is not None and self.task is not None:
+            now = f", {est.speedup:.3f}x" if est is not None else ""
+            self.bar.update(self.task, description=f"tuning {self.name} ({done} pairs{now})")
+
+
+def _print_result(r, as_json: bool) -> None:
+    if as_json:
+        best = {"config": r.best, "speedup": r.speedup, "ci": list(r.ci) if r.ci else None}
+        print(json.dumps({"best": best, "trials": r.n_trials, "out_dir": str(r.out_dir)}, indent=1))
+        return
+    from rich.table import Table
+
+    con = _console()
+    t = Table(title=f"best of {r.n_trials} measurements, study {r.study}", title_justify="left", show_header=False)
+    t.add_column("what", style="bold")
+    t.add_column("value")
+    for k, v in r.changed.items():
+        t.add_row(k, str(v))
+    if not r.changed:
+        t.add_row("config", "the untransformed program (no variant beat it)")
+    if r.speedup is not None and r.ci is not None:
+        t.add_row("speedup", f"{r.speedup:.3f}x (95% CI {r.ci[0]:.3f}-{r.ci[1]:.3f})")
+    else:
+        t.add_row("speedup", "none measured")
+    t.add_row("verified", "yes" if r.verified else "no")
+    t.add_row("trials", f"{r.n_trials} measured" + (f", {r.new_measurements} in this run" if r.stop_reason else ""))
+    fails = ", ".join(f"{k} {n}" for k, n in sorted(r.failures.items())) or "none"
+    t.add_row("failures", fails)
+    if r.stop_reason:
+        t.add_row("stopped", r.stop_reason)
+    con.print(t)
+    con.print(f"outputs in {r.out_dir}/ (trials.csv, best.json, best_variant.c/.sh, convergence.png)", highlight=False)
+    con.print(f"study {r.study} in {r.storage}", highlight=False)
+
+
 # --- parser ---------------------------------------------------------------------------------
+def _protocol_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("measurement protocol")
+    g.add_argument("--min-reps", type=int, default=5, help="minimum interleaved pairs (default 5)")
+    g.add_argument("--max-reps", type=int, default=60, help="repetition cap in pairs (default 60)")
+    g.add_argument("--ci-target", type=float, default=0.02, help="stop at this CI half-width (default 0.02 = +-2%%)")
+    g.add_argument("--timeout-factor", type=float, default=5.0, help="candidate timeout in baseline runs (+1 s)")
+    g.add_argument("--baseline-timeout", type=float, default=600.0, help="seconds the untransformed program may take")
+    g.add_argument("--mem-limit", type=float, default=None, metavar="GIB", help="address-space cap per run")
+    g.add_argument("--cache-dir", default=None, help="build cache (default .autotune/builds)")
+    g.add_argument("--cpus", default=None, metavar="0,1", help="pin the measured runs to these CPUs")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="autotune", description="Tune C/OpenMP programs by building and timing variants.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -241,16 +387,36 @@ def parser() -> argparse.ArgumentParser:
     _kernel_args(m)
     m.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     m.add_argument("--json", action="store_true")
-    m.add_argument("--min-reps", type=int, default=5, help="minimum interleaved pairs (default 5)")
-    m.add_argument("--max-reps", type=int, default=60, help="repetition cap in pairs (default 60)")
-    m.add_argument("--ci-target", type=float, default=0.02, help="stop at this CI half-width (default 0.02 = +-2%%)")
-    m.add_argument("--timeout-factor", type=float, default=5.0, help="candidate timeout in baseline runs (+1 s)")
-    m.add_argument("--baseline-timeout", type=float, default=600.0, help="seconds the untransformed program may take")
-    m.add_argument("--mem-limit", type=float, default=None, metavar="GIB", help="address-space cap per run")
-    m.add_argument("--cache-dir", default=None, help="build cache (default .autotune/builds)")
-    m.add_argument("--cpus", default=None, metavar="0,1", help="pin the measured runs to these CPUs")
+    _protocol_args(m)
     m.add_argument("--seed", type=int, default=0)
     m.set_defaults(func=cmd_measure)
+
+    r = sub.add_parser("run", help="search for the fastest verified variant, measuring each configuration once")
+    _kernel_args(r)
+    g = r.add_argument_group("search")
+    g.add_argument(
+        "--budget", type=int, default=None, help="measurements the study should hold, baseline included (default 30)"
+    )
+    g.add_argument("--time-budget", type=float, default=None, metavar="S", help="seconds for this run")
+    g.add_argument(
+        "--strategy", default="tpe", metavar="NAME", help="guided, tpe (default), random or exhaustive (small spaces)"
+    )
+    g.add_argument("--storage", default=None, metavar="URL", help="Optuna RDB URL or journal file (default .autotune)")
+    g.add_argument("--study", default=None, metavar="NAME", help="study name (default from file, defines, hash)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the search and the bootstrap (default 0)")
+    g.add_argument("--out", default=None, metavar="DIR", help="outputs (default results/<kernel>/)")
+    g.add_argument("--early-stop", type=int, default=None, metavar="N", help="stop after N measurements without gain")
+    g.add_argument("--allow-other-machine", action="store_true", help="continue a study measured on another CPU model")
+    g.add_argument("--json", action="store_true", help="print only the result as JSON on stdout")
+    _protocol_args(r)
+    r.set_defaults(func=cmd_run)
+
+    rep = sub.add_parser("report", help="rebuild a study's table, best variant and plot from storage")
+    rep.add_argument("study", help="the study name (autotune run prints it)")
+    rep.add_argument("--storage", default=None, metavar="URL", help="Optuna RDB URL or journal file")
+    rep.add_argument("--out", default=None, metavar="DIR", help="outputs (default results/<kernel>/)")
+    rep.add_argument("--json", action="store_true")
+    rep.set_defaults(func=cmd_report)
     return p
 
 
