@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import DATA, KERNELS, needs_clang
+from tests.conftest import DATA, KERNELS, ROOT, needs_clang
 
 pytestmark = needs_clang
 
@@ -99,3 +100,97 @@ def test_no_loops_still_measures_flags():
     r = autotune("measure", str(DATA / "noloops.c"), "--set", "opt=O2", "--max-reps", "3", "--min-reps", "2")
     assert r.returncode == 0, r.stderr
     assert "speedup" in r.stdout
+
+
+# --- autotune run / report -------------------------------------------------------------------
+_NO_SURROGATE = importlib.util.find_spec("autotune.surrogate") is None
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--budget", "0"], "--budget 0: must be a whole number of evaluations, at least 1"),
+        (["--budget", "-3"], "--budget -3: must be"),
+        (["--time-budget", "0"], "--time-budget 0: must be a positive number of seconds"),
+        (["--time-budget", "-5"], "--time-budget -5: must be"),
+        (["--early-stop", "0"], "--early-stop 0: must be at least 1"),
+        (["--strategy", "annealing"], "unknown strategy 'annealing'; choose one of: guided, tpe, random, exhaustive"),
+        (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot open it"),
+        (["--storage", "sqlite:////no/such/dir/x.db"], "cannot open it"),
+        pytest.param(
+            ["--strategy", "guided"],
+            "guided needs the surrogate",
+            marks=pytest.mark.skipif(not _NO_SURROGATE, reason="the surrogate exists now"),
+        ),
+    ],
+)
+def test_run_bad_input_gives_one_line(args, message, tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOTUNE_CACHE", str(tmp_path))
+    one_line_error(autotune("run", str(DATA / "tricky.c"), *args), message)
+    assert not (tmp_path / "builds").exists()  # refused before anything was built or measured
+
+
+def test_run_refuses_a_study_of_another_kernel_or_machine(tmp_path, monkeypatch):
+    import optuna
+
+    from autotune.discover import build_space
+    from autotune.kernel import Kernel
+    from autotune.search.storage import default_study_name, make_meta, open_storage, open_study
+    from autotune.search.strategies import make_sampler
+
+    monkeypatch.setenv("AUTOTUNE_CACHE", str(tmp_path))
+    journal = str(tmp_path / "j.log")
+    st, _ = open_storage(journal)
+    k = Kernel.load(DATA / "tricky.c")
+    space = build_space(k)
+    meta = make_meta(k, space, "tpe", 0)
+    open_study(st, "mine", meta, make_sampler("tpe", space))
+    r = autotune("run", str(DATA / "params.c"), "--storage", journal, "--study", "mine")
+    one_line_error(r, "study 'mine' exists for another kernel or other options")
+
+    name = default_study_name(k, meta["fingerprint"])
+    study = open_study(st, name, meta, make_sampler("tpe", space))
+    study.set_user_attr("autotune", {**meta, "machine": {**meta["machine"], "cpu_model": "Imaginary CPU 9000"}})
+    r = autotune("run", str(DATA / "tricky.c"), "--storage", journal)
+    one_line_error(r, "was measured on another machine (Imaginary CPU 9000)")
+    assert optuna.load_study(study_name=name, storage=st).trials == []
+
+
+def test_report_of_unknown_study_is_one_line(tmp_path):
+    one_line_error(autotune("report", "nothing", "--storage", str(tmp_path / "j.log")), "no study named 'nothing'")
+
+
+@pytest.mark.slow
+def test_run_end_to_end_then_report(tmp_path, monkeypatch):
+    """The one real search in the tests: budget 3 on a MINI kernel, timed for real."""
+    from autotune.measure.verify import compare
+
+    monkeypatch.setenv("AUTOTUNE_CACHE", str(tmp_path / "cache"))
+    journal, out = str(tmp_path / "j.log"), tmp_path / "out"
+    kernel = ["run", str(KERNELS / "jacobi-1d.c"), "-D", "MINI_DATASET", "--budget", "3", "--max-reps", "8"]
+    r = autotune(*kernel, "--storage", journal, "--out", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["trials"] == 3 and d["out_dir"] == str(out)
+    assert d["best"]["speedup"] > 0 and len(d["best"]["ci"]) == 2 and "threads" in d["best"]["config"]
+    for f in ("trials.csv", "best.json", "best_variant.c", "best_variant.sh", "convergence.png"):
+        assert (out / f).exists(), f
+    assert r.stderr.count("trial ") == 3  # one progress line per measurement when stderr is not a terminal
+
+    # the best variant's script builds and runs it, and it computes what the original program computes
+    base = tmp_path / "base"
+    build = ["clang-22", "-O3", "-fopenmp", "-DMINI_DATASET", f"-I{ROOT / 'autotune' / 'include'}"]
+    subprocess.run([*build, str(KERNELS / "jacobi-1d.c"), "-o", str(base), "-lm"], check=True)
+    ref = subprocess.run([str(base)], capture_output=True, text=True, check=True).stdout
+    got = subprocess.run(["sh", str(out / "best_variant.sh")], capture_output=True, text=True)
+    assert got.returncode == 0, got.stderr
+    assert compare(ref, got.stdout, 1e-6, 0.0).ok
+
+    study = json.loads((out / "best.json").read_text())["study"]
+    rep = autotune("report", study, "--storage", journal, "--out", str(tmp_path / "again"))
+    assert rep.returncode == 0, rep.stderr
+    assert "best of 3 measurements" in rep.stdout and "speedup" in rep.stdout and "verified" in rep.stdout
+    assert (tmp_path / "again" / "trials.csv").read_text() == (out / "trials.csv").read_text()
+
+    again = autotune(*kernel, "--storage", journal, "--out", str(out))  # the same command: nothing new to do
+    assert again.returncode == 0 and "3 measured, 0 in this run" in again.stdout

@@ -41,7 +41,7 @@ def check_budget(budget: int | None, time_budget: float | None, early_stop: int 
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
         raise UserError(f"--budget {budget}: must be a whole number of evaluations, at least 1")
     if time_budget is not None and not time_budget > 0:
-        raise UserError(f"--time-budget {time_budget}: must be a positive number of seconds")
+        raise UserError(f"--time-budget {time_budget:g}: must be a positive number of seconds")
     if early_stop is not None and early_stop < 1:
         raise UserError(f"--early-stop {early_stop}: must be at least 1 evaluation")
 

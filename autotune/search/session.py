@@ -168,7 +168,11 @@ class Session:
 
     # --- start-up: recover what a dead run left, make sure the baseline comes first ------------
     def recover(self) -> list[str]:
-        """Mark trials left RUNNING by dead processes of this host as stale; re-queue each config once."""
+        """Mark trials left RUNNING by dead processes of this host as stale; re-queue each config once.
+
+        A dead trial whose record was written in full (`measured`) is completed instead: only
+        the final `tell` was missing, and measuring it again would measure it twice.
+        """
         storage = self.study._storage
         host = socket.gethostname()
         now = time.time()
@@ -179,9 +183,15 @@ class Session:
                 dead = now - started > UNLABELLED_GRACE_S
             else:
                 dead = w.get("host") == host and not _alive(w)
-            if dead:
-                storage.set_trial_user_attr(t._trial_id, STALE, True)
-                storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+            if not dead:
+                continue
+            if t.user_attrs.get(MEASURED) and "status" in t.user_attrs:
+                # killed after the whole record was written, before Optuna was told: the measurement is finished
+                value = float(t.user_attrs["speedup"]) if t.user_attrs["status"] == "ok" else 0.0
+                storage.set_trial_state_values(t._trial_id, TrialState.COMPLETE, values=[value])
+                continue
+            storage.set_trial_user_attr(t._trial_id, STALE, True)
+            storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
         h = History.read(self.study, self.space)
         retried = []
         busy = set(h.by_key) | h.queued | h.running
@@ -266,6 +276,10 @@ class Session:
             if isinstance(sampler, ConfigSampler):
                 for k, v in sampler.info(trial.number).items():
                     trial.set_user_attr(k, v)
+            if not self.space.is_valid(cfg):  # only an enqueued trial with foreign params can get here
+                trial.set_user_attr("skipped", "not a valid configuration of this space")
+                self.study.tell(trial, state=TrialState.FAIL)
+                continue
             h = History.read(self.study, self.space, exclude=trial.number)  # its own queue entry is gone now
             if key in h.by_key or key in h.taken:
                 prev = h.by_key.get(key)

@@ -53,6 +53,8 @@ def open_storage(url: str | None = None) -> tuple[BaseStorage, str]:
             return RDBStorage(url), url
         except Exception as exc:  # sqlalchemy, drivers and Optuna raise many kinds; all mean the same here
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if "Failed to import DB access module" in reason:
+                reason = f"no database driver for {url.split(':', 1)[0]} is installed"
             raise UserError(f"--storage {url}: cannot open it ({reason})") from None
     path = Path(url)
     if path.is_dir():

@@ -1,0 +1,86 @@
+"""Where studies live: every storage mode, fingerprints, machines, bad URLs."""
+
+from __future__ import annotations
+
+import pytest
+
+from autotune.errors import UserError
+from autotune.kernel import Kernel
+from autotune.search import ReplayMeasurer
+from autotune.search.storage import (
+    default_location,
+    default_study_name,
+    fingerprint,
+    make_meta,
+    open_storage,
+    open_study,
+)
+from autotune.search.strategies import make_sampler
+from tests.search.conftest import JACOBI, REPLAY, replay_tune
+
+
+@pytest.fixture(params=["journal", "sqlite"])
+def storage(request, tmp_path) -> str:
+    return str(tmp_path / "j.log") if request.param == "journal" else f"sqlite:///{tmp_path / 's.db'}"
+
+
+def test_every_storage_mode_keeps_and_continues_a_study(tmp_path, storage):
+    result, first = replay_tune(tmp_path, storage, budget=4, strategy="random", study="s")
+    result, second = replay_tune(tmp_path, storage, budget=7, strategy="random", study="s")
+    assert result.n_trials == 7 and len(second.calls) == 3 and not set(first.calls) & set(second.calls)
+    assert result.storage == storage
+
+
+def test_default_store_is_a_project_local_journal(tmp_path, private_cache):
+    st, spec = open_storage(None)
+    assert spec == str(default_location()) and default_location().parent == private_cache / "studies"
+    result, m = replay_tune(tmp_path, None, budget=2, strategy="random")
+    assert result.storage == spec and result.study.startswith("jacobi-1d-SMALL_DATASET-")
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("sqlite:////no/such/dir/x.db", "cannot open it"),
+        ("postgresql://nobody@127.0.0.1:1/none", "cannot open it"),
+        ("nosuchdialect://x", "cannot open it"),
+        ("/no/such/dir/journal.log", "no such directory"),
+    ],
+)
+def test_unreachable_storage_is_one_clear_line(url, message):
+    with pytest.raises(UserError, match=message) as err:
+        open_storage(url)
+    assert "\n" not in str(err.value) and url in str(err.value)
+
+
+def test_default_name_follows_program_and_options():
+    space = ReplayMeasurer(REPLAY).space
+    small = Kernel.load(JACOBI, defines=["SMALL_DATASET"])
+    mini = Kernel.load(JACOBI, defines=["MINI_DATASET"])
+    a, b = fingerprint(small, space), fingerprint(mini, space)
+    assert a != b and fingerprint(Kernel.load(JACOBI, defines=["SMALL_DATASET"]), space) == a
+    assert default_study_name(small, a) == f"jacobi-1d-SMALL_DATASET-{a[:8]}"
+
+
+def test_study_of_another_kernel_is_refused(tmp_path, journal):
+    replay_tune(tmp_path, journal, budget=1, strategy="random", study="shared")
+    space = ReplayMeasurer(REPLAY).space
+    other = Kernel.load(JACOBI, defines=["MINI_DATASET"])
+    st, _ = open_storage(journal)
+    with pytest.raises(UserError, match="study 'shared' exists for another kernel or other options"):
+        open_study(st, "shared", make_meta(other, space, "random", 0), make_sampler("random", space))
+
+
+def test_study_of_another_machine_is_refused_unless_allowed(tmp_path, journal):
+    replay_tune(tmp_path, journal, budget=2, strategy="random", study="s")
+    st, _ = open_storage(journal)
+    import optuna
+
+    study = optuna.load_study(study_name="s", storage=st)
+    meta = dict(study.user_attrs["autotune"])
+    meta["machine"] = {**meta["machine"], "cpu_model": "Imaginary CPU 9000"}
+    study.set_user_attr("autotune", meta)
+    with pytest.raises(UserError, match=r"measured on another machine \(Imaginary CPU 9000\).*--allow-other-machine"):
+        replay_tune(tmp_path, journal, budget=3, strategy="random", study="s")
+    result, m = replay_tune(tmp_path, journal, budget=3, strategy="random", study="s", allow_other_machine=True)
+    assert result.n_trials == 3 and len(m.calls) == 1
