@@ -85,9 +85,19 @@ def preprocess(corpus: Path, tok_path: Path, out_dir: Path, jobs: int = 2) -> tu
         if not out.exists():
             todo.append((corpus, rows[k : k + SHARD_SIZE], str(tok_path), out))
     kept = failed = 0
-    with ProcessPoolExecutor(max_workers=jobs) as ex:
-        for n_ok, n_bad in ex.map(_shard_job, todo):
-            kept, failed = kept + n_ok, failed + n_bad
+    if jobs <= 1:
+        results = map(_shard_job, todo)
+    else:
+        # forkserver, not fork: a process forked after torch or the tokenizers' thread pools ran
+        # can inherit a held lock and hang
+        import multiprocessing
+
+        ex = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver"))
+        results = ex.map(_shard_job, todo)
+    for n_ok, n_bad in results:
+        kept, failed = kept + n_ok, failed + n_bad
+    if jobs > 1:
+        ex.shutdown()
     return kept, failed
 
 
@@ -180,20 +190,22 @@ class Batcher:
         self.multi_weights = [len(self.by_source[s]) ** 0.5 for s in self.multi_sources]
         self.group_of = {i: m.group for i, m in enumerate(modules)}
 
-    def draw(self, size: int) -> list[int]:
+    def draw(self, size: int, rng: random.Random | None = None) -> list[int]:
+        """Module indices of one batch; `rng` (default: the batcher's own) makes all the choices."""
+        r = rng or self.rng
         chosen: list[int] = []
         seen: set[int] = set()
         for _ in range(size // 4 if self.multi_sources else 0):
-            src = self.rng.choices(self.multi_sources, self.multi_weights)[0]
-            pair = self.rng.sample(self.rng.choice(self.multi[src]), 2)
+            src = r.choices(self.multi_sources, self.multi_weights)[0]
+            pair = r.sample(r.choice(self.multi[src]), 2)
             if not seen.intersection(pair):
                 chosen.extend(pair)
                 seen.update(pair)
         tries = 0
         while len(chosen) < size and tries < 100 * size:
             tries += 1
-            src = self.rng.choices(self.sources, self.weights)[0]
-            i = self.rng.choice(self.by_source[src])
+            src = r.choices(self.sources, self.weights)[0]
+            i = r.choice(self.by_source[src])
             if i not in seen:
                 chosen.append(i)
                 seen.add(i)

@@ -318,15 +318,23 @@ def to_pyg(
     from torch_geometric.data import Data
 
     n = graph.num_nodes
-    x = torch.zeros((n, max_tokens), dtype=torch.long)
-    cache: dict[str, list[int]] = {}
-    for i, (kind, text) in enumerate(zip(graph.node_kinds, graph.node_texts, strict=True)):
+    # one padded row per distinct label, then one gather: a tensor per node costs more than the GNN
+    rows: dict[str, int] = {}
+    table: list[list[int]] = []
+    index = []
+    for kind, text in zip(graph.node_kinds, graph.node_texts, strict=True):
         s = f"{kind} {text}"
-        ids = cache.get(s)
-        if ids is None:
-            ids = cache[s] = list(encode(s))[:max_tokens]
-        if ids:
-            x[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+        r = rows.get(s)
+        if r is None:
+            ids = list(encode(s))[:max_tokens]
+            r = rows[s] = len(table)
+            table.append(ids + [0] * (max_tokens - len(ids)))
+        index.append(r)
+    x = (
+        torch.tensor(table, dtype=torch.long)[torch.tensor(index, dtype=torch.long)]
+        if n
+        else torch.zeros((0, max_tokens), dtype=torch.long)
+    )
     kind_index = {k: i for i, k in enumerate(NODE_KINDS)}
     node_kind = torch.tensor([kind_index[k] for k in graph.node_kinds], dtype=torch.long)
     if graph.edges:

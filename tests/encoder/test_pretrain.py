@@ -56,7 +56,7 @@ def corpus(tmp_path_factory) -> Path:
 def test_a_few_steps_lower_every_loss_and_resume(corpus, tmp_path):
     cfg = TrainConfig(steps=30, batch=8, lr=3e-3, warmup=3, eval_every=1000, eval_batches=1, model=TINY)
     out = tmp_path / "run"
-    run(corpus, out, cfg, vocab=300, jobs=1, export=False)  # tokenizer, tensors, 30 steps
+    run(corpus, out, cfg, vocab=300, jobs=1, export_weights=False)  # tokenizer, tensors, 30 steps
     modules = [m for m in ds.load_modules(out / "tensors") if m.split == "train"]
     trained = MIREncoder(replace(TINY, vocab_size=cfg.model.vocab_size))
     trained.load_state_dict(torch.load(out / "checkpoint.pt", weights_only=False)["model"])
@@ -64,11 +64,11 @@ def test_a_few_steps_lower_every_loss_and_resume(corpus, tmp_path):
     initial = MIREncoder(replace(TINY, vocab_size=cfg.model.vocab_size))
     before = evaluate(initial, modules, cfg, batches=3)  # fixed seeds: the same batches for both
     after = evaluate(trained, modules, cfg, batches=3)
-    for task in ("mlm", "gae", "match"):
+    for task in ("mlm", "gae", "match", "align"):
         assert after[task] < before[task], (task, before[task], after[task])
     # a second run with more steps resumes from the checkpoint instead of starting over
     cfg.steps = 33
-    run(corpus, out, cfg, vocab=300, jobs=1, export=False)
+    run(corpus, out, cfg, vocab=300, jobs=1, export_weights=False)
     steps = [json.loads(x)["step"] for x in (out / "log.jsonl").read_text().splitlines()]
     assert steps == list(range(1, 34))
 
@@ -78,7 +78,7 @@ def test_warm_start_from_exported_weights(corpus, tmp_path):
 
     cfg = TrainConfig(steps=2, batch=4, eval_every=1000, eval_batches=1, model=TINY)
     first = tmp_path / "first"
-    run(corpus, first, cfg, vocab=300, jobs=1, export=False)
+    run(corpus, first, cfg, vocab=300, jobs=1, export_weights=False)
     model = MIREncoder(cfg.model)
     model.load_state_dict(torch.load(first / "checkpoint.pt", weights_only=False)["model"])
     weights = tmp_path / "assets" / "w.pt"
@@ -87,9 +87,50 @@ def test_warm_start_from_exported_weights(corpus, tmp_path):
     warm = TrainConfig(
         steps=1, batch=4, lr=0.0, warmup=1, eval_every=1000, eval_batches=1, model=TINY, init_from=weights
     )
-    run(corpus, tmp_path / "second", warm, vocab=999, jobs=1, export=False)  # vocab ignored: the tokenizer is reused
+    # vocab ignored: the tokenizer is reused
+    run(corpus, tmp_path / "second", warm, vocab=999, jobs=1, export_weights=False)
     assert (tmp_path / "second" / "tokenizer.json").read_text() == (first / "tokenizer.json").read_text()
     got = torch.load(tmp_path / "second" / "checkpoint.pt", weights_only=False)["model"]
     # lr 0: the one step changes nothing, so the checkpoint holds the (fp16-rounded) warm-start weights
     w = got["text.positions.weight"]
     assert torch.allclose(w, model.state_dict()["text.positions.weight"].half().float())
+
+
+def test_pack_round_trip_and_training_from_a_pack(corpus, tmp_path):
+    """The compressed pack holds exactly the tensors, and a run trains from it alone."""
+    from encoder.embedding import load_model
+    from encoder.pack import pack, unpack
+    from encoder.pretrain import run_pack
+
+    cfg = TrainConfig(steps=1, batch=4, eval_every=1000, eval_batches=1, model=TINY)
+    src = tmp_path / "src"
+    run(corpus, src, cfg, vocab=300, jobs=1, export_weights=False)
+    modules = ds.load_modules(src / "tensors")
+    pack(modules, tmp_path / "t.pack", {"vocab_size": cfg.model.vocab_size})
+    back, meta = unpack(tmp_path / "t.pack")
+    assert meta == {"vocab_size": cfg.model.vocab_size}
+    assert [m.hash for m in back] == [m.hash for m in modules]
+    for a, b in zip(modules, back, strict=True):
+        assert (a.group, a.split, a.source) == (b.group, b.split, b.source)
+        assert torch.equal(a.ids, b.ids)
+        for key in ("x", "node_kind", "edge_index", "edge_type", "edge_pos"):
+            assert torch.equal(getattr(a.graph, key), getattr(b.graph, key)), key
+    cfg2 = TrainConfig(steps=3, batch=4, eval_every=1000, eval_batches=1, workers=1, model=replace(TINY))
+    record = run_pack(tmp_path / "t.pack", tmp_path / "gpu", cfg2, command="encoder pretrain --pack t.pack")
+    assert record["steps"] == 3 and record["batch"] == 4
+    model = load_model(tmp_path / "gpu" / "weights.pt")
+    assert model.cfg.vocab_size == cfg.model.vocab_size
+
+
+def test_batches_depend_only_on_seed_and_step(corpus, tmp_path):
+    """Any number of batch workers, or a resumed run, draws the same batches."""
+    from encoder.pretrain import Batches
+
+    cfg = TrainConfig(steps=1, batch=4, eval_every=1000, eval_batches=1, model=TINY)
+    run(corpus, tmp_path / "r", cfg, vocab=300, jobs=1, export_weights=False)
+    modules = ds.load_modules(tmp_path / "r" / "tensors")
+    whole = list(Batches(modules, cfg, 0, 4))
+    tail = list(Batches(modules, cfg, 2, 4))
+    for a, b in zip(whole[2:], tail, strict=True):
+        assert torch.equal(a["masked"], b["masked"]) and torch.equal(a["neg_ei"], b["neg_ei"])
+    assert not torch.equal(whole[0]["masked"], whole[1]["masked"])
