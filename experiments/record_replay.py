@@ -11,7 +11,9 @@ rows back (autotune/search/session.py).
 Usage:
     python experiments/record_replay.py [--name jacobi1d_small] [--out tests/data/replay]
 
-Takes about five minutes on a 2-core machine (60 configurations).
+Took 145 s on the 2-core development machine (60 configurations, default protocol). That
+machine was shared with other work while recording, which is why one thread beat two there
+(about 1.6x): the numbers are real for those conditions, not a property of jacobi-1d.
 """
 
 from __future__ import annotations
