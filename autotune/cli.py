@@ -269,6 +269,37 @@ def cmd_report(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_collect(a: argparse.Namespace) -> int:
+    from autotune.collect import run
+
+    return run(a)
+
+
+def cmd_predict(a: argparse.Namespace) -> int:
+    from autotune.surrogate.predict import rank
+
+    if a.top < 1:
+        raise UserError(f"--top {a.top}: must be at least 1")
+    if a.pool < a.top:
+        raise UserError(f"--pool {a.pool}: must be at least --top ({a.top})")
+    kernel = _load(a)
+    space = _space(kernel)
+    table = rank(kernel, space, top=a.top, pool=a.pool, seed=a.seed)
+    if a.json:
+        print(json.dumps(table[["predicted_speedup", "low", "high", "config"]].to_dict("records")))
+        return 0
+    from rich.table import Table
+
+    t = Table(title=f"{kernel.path.name}: zero-shot ranking of {a.pool} sampled configurations (no timing)")
+    for col in ("#", "predicted", "range (1 sd)", "changed knobs"):
+        t.add_column(col)
+    for i, row in enumerate(table.itertuples(), 1):
+        changed = " ".join(f"{k}={v}" for k, v in row.changed.items()) or "(default)"
+        t.add_row(str(i), f"{row.predicted_speedup:.2f}x", f"{row.low:.2f}-{row.high:.2f}", changed)
+    _console().print(t)
+    return 0
+
+
 class _RunProgress:
     """Progress of a run on stderr: a rich bar on a terminal, one line per measurement otherwise."""
 
@@ -417,6 +448,20 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default=None, metavar="DIR", help="outputs (default results/<kernel>/)")
     rep.add_argument("--json", action="store_true")
     rep.set_defaults(func=cmd_report)
+
+    from autotune.collect import add_arguments as collect_arguments
+
+    c = sub.add_parser("collect", help="measure sampled variants of the suite into the surrogate's database")
+    collect_arguments(c)
+    c.set_defaults(func=cmd_collect)
+
+    pr = sub.add_parser("predict", help="rank configurations with the surrogate alone (zero-shot, no timing)")
+    _kernel_args(pr)
+    pr.add_argument("--top", type=int, default=10)
+    pr.add_argument("--pool", type=int, default=200, help="sampled configurations to rank (default 200)")
+    pr.add_argument("--seed", type=int, default=0)
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(func=cmd_predict)
     return p
 
 

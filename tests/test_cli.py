@@ -194,3 +194,32 @@ def test_run_end_to_end_then_report(tmp_path, monkeypatch):
 
     again = autotune(*kernel, "--storage", journal, "--out", str(out))  # the same command: nothing new to do
     assert again.returncode == 0 and "3 measured, 0 in this run" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["collect", "--kernels", "nosuch", "--max-records", "1"], "nosuch"),
+        (["collect", "--sizes", "HUGE", "--max-records", "1"], "HUGE"),
+        (["collect", "--hours", "0"], "--hours"),
+        (["predict", str(KERNELS / "gemm.c"), "--top", "0"], "--top"),
+        (["predict", str(KERNELS / "gemm.c"), "--top", "5", "--pool", "2"], "--pool"),
+    ],
+)
+def test_collect_and_predict_bad_input_gives_one_line(args, message, tmp_path):
+    one_line_error(
+        autotune(*args, "--out", str(tmp_path / "db.csv")) if args[0] == "collect" else autotune(*args), message
+    )
+
+
+def test_predict_ranks_with_the_shipped_surrogate():
+    from autotune.surrogate.scorer import WEIGHTS
+
+    if not WEIGHTS.exists():
+        pytest.skip("no shipped surrogate")
+    r = autotune("predict", str(KERNELS / "jacobi-1d.c"), "-D", "MINI_DATASET", "--top", "3", "--pool", "20", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert len(rows) == 3
+    assert [x["predicted_speedup"] for x in rows] == sorted((x["predicted_speedup"] for x in rows), reverse=True)
+    assert all(x["low"] <= x["predicted_speedup"] <= x["high"] for x in rows)

@@ -1,0 +1,110 @@
+"""Features of measured (or candidate) variants: IR embedding, its change from the baseline, knobs.
+
+Why the baseline's embedding too: a speedup is relative to the untransformed
+program, so what predicts it is what the knobs changed in the IR (the
+difference of embeddings) as well as what kind of program it is (the
+baseline's embedding).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from autotune.irgen import IRGenError, variant_ir
+from autotune.kernel import Kernel
+from autotune.space import Config, Space
+from autotune.surrogate.features import knob_features
+from autotune.variant import make_variant
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def load_records(csv_path: Path) -> pd.DataFrame:
+    """The database's rows, with `config` parsed and `log_speedup` for the measured ones."""
+    df = pd.read_csv(csv_path, dtype={"ir_hash": str, "build_key": str})
+    df["config"] = df["config"].map(json.loads)
+    ok = df["status"] == "ok"
+    df["log_speedup"] = np.where(ok, np.log(df["speedup"].where(ok, 1.0).astype(float)), np.nan)
+    return df
+
+
+@dataclass
+class Featurizer:
+    """Embeds variants of suite kernels (or any kernel) with one encoder, caching by IR hash.
+
+    `embedder` is an `encoder.embedding.Embedder` (the shipped weights, or a
+    random-init control); `None` gives knob features only.
+    """
+
+    embedder: object | None
+    jobs: int = 2
+    _kernels: dict[tuple[str, str], tuple[Kernel, Space]] = field(default_factory=dict)
+    _base: dict[int, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def dim(self) -> int:
+        from autotune.surrogate.features import NAMES
+
+        return len(NAMES) + (2 * self.embedder.dim if self.embedder is not None else 0)
+
+    def suite(self, kernel: str, size: str) -> tuple[Kernel, Space]:
+        from autotune.discover import build_space
+
+        key = (kernel, size)
+        if key not in self._kernels:
+            k = Kernel.load(ROOT / "kernels" / f"{kernel}.c", defines=[f"{size}_DATASET"])
+            self._kernels[key] = (k, build_space(k))
+        return self._kernels[key]
+
+    def _irs(self, kernel: Kernel, space: Space, configs: Sequence[Config]) -> list[str | None]:
+        from encoder import ir as irmod
+
+        def one(c: Config) -> str | None:
+            try:
+                return irmod.normalize(variant_ir(kernel, make_variant(kernel, space, c)))
+            except (IRGenError, irmod.IRError):
+                return None
+
+        with ThreadPoolExecutor(self.jobs) as ex:  # clang runs in subprocesses: threads suffice
+            return list(ex.map(one, configs))
+
+    def embeddings(self, kernel: Kernel, space: Space, configs: Sequence[Config]) -> np.ndarray:
+        """[n, 2e]: each variant's embedding and its difference from the baseline's (zeros if no IR)."""
+        assert self.embedder is not None
+        kid = id(kernel)
+        if kid not in self._base:
+            (base_ir,) = self._irs(kernel, space, [space.default()])
+            if base_ir is None:
+                raise IRGenError(f"{kernel.path}: no IR for the untransformed program")
+            self._base[kid] = self.embedder.embed_normalized([base_ir])[0]
+        base = self._base[kid]
+        irs = self._irs(kernel, space, configs)
+        have = [i for i, t in enumerate(irs) if t is not None]
+        out = np.zeros((len(configs), 2 * len(base)), np.float32)
+        if have:
+            vecs = self.embedder.embed_normalized([irs[i] for i in have])
+            out[have, : len(base)] = vecs
+            out[have, len(base) :] = vecs - base
+        return out
+
+    def features(self, kernel: Kernel, space: Space, configs: Sequence[Config], cores: int) -> np.ndarray:
+        knobs = np.stack([knob_features(space, c, cores) for c in configs]) if configs else np.zeros((0, 0))
+        if self.embedder is None:
+            return knobs.astype(np.float32)
+        return np.concatenate([self.embeddings(kernel, space, configs), knobs], 1).astype(np.float32)
+
+    def database(self, df: pd.DataFrame) -> np.ndarray:
+        """Features of every row of a database frame, in row order."""
+        out = np.zeros((len(df), self.dim), np.float32)
+        for (kernel, size), rows in df.groupby(["kernel", "size"], sort=True):
+            k, space = self.suite(kernel, size)
+            cores = int(rows["cores"].iloc[0]) if "cores" in rows else 2
+            out[rows.index.to_numpy()] = self.features(k, space, list(rows["config"]), cores)
+        return out

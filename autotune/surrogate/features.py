@@ -1,0 +1,83 @@
+"""Fixed-size features of a configuration's knobs, comparable across kernels.
+
+Why summaries and not the knobs themselves: every kernel has its own loops
+(`L6.unroll`, `L10.vectorize`), so a model that transfers across kernels needs
+the same columns for all of them. What a knob did to the code is in the IR
+embedding; these columns carry what the IR cannot show (threads, schedules,
+chunks are runtime settings) and a coarse summary of the rest.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from autotune._cparse import SCHEDULE_KINDS
+from autotune.space import Config, Space
+
+OPT_LEVELS = ("O1", "O2", "O3", "Ofast")
+HINTS = ("unroll", "vectorize", "interleave")
+NAMES: list[str] = [
+    "threads_frac",
+    *(f"sched_{k}" for k in SCHEDULE_KINDS),
+    "chunk_log2",
+    "chunk_set",
+    *(f"opt_{o}" for o in OPT_LEVELS),
+    "march_native",
+    "polly",
+    "gcc",
+    *(f"{h}_{w}" for h in HINTS for w in ("set", "off", "log2")),
+    "tiled",
+    "tile_log2",
+    "param_changed",
+    "cores_log2",
+]
+
+
+def _log2(v) -> float:
+    return math.log2(v) if isinstance(v, int) and v > 0 else 0.0
+
+
+def knob_features(space: Space, config: Config, cores: int) -> np.ndarray:
+    """One row of len(NAMES) floats, roughly in [0, 1]."""
+    f = dict.fromkeys(NAMES, 0.0)
+    if "threads" in space:
+        f["threads_frac"] = float(config["threads"]) / max(1, cores)
+    else:
+        f["threads_frac"] = 1.0 / max(1, cores)
+    sites = [k.name[: -len(".schedule")] for k in space.knobs if k.name.endswith(".schedule")]
+    chunks = []
+    for s in sites:
+        f[f"sched_{config[f'{s}.schedule']}"] += 1 / len(sites)
+        c = config.get(f"{s}.chunk", "auto")
+        if c != "auto":
+            chunks.append(_log2(c))
+    if chunks:
+        f["chunk_log2"] = float(np.mean(chunks)) / 8
+        f["chunk_set"] = len(chunks) / len(sites)
+    if config.get("opt") in OPT_LEVELS:
+        f[f"opt_{config['opt']}"] = 1.0
+    f["march_native"] = float(config.get("march_native") == "on")
+    f["polly"] = float(config.get("polly") == "on")
+    f["gcc"] = float(config.get("compiler") == "gcc")
+    for h in HINTS:
+        names = [k.name for k in space.knobs if k.name.endswith(f".{h}")]
+        if not names:
+            continue
+        vals = [config[n] for n in names]
+        set_ = [v for v in vals if v != "auto"]
+        f[f"{h}_set"] = len(set_) / len(vals)
+        f[f"{h}_off"] = sum(v == 1 for v in set_) / len(vals)
+        f[f"{h}_log2"] = float(np.mean([_log2(v) for v in set_])) / 4 if set_ else 0.0
+    nests = sorted({k.name.split(".")[0] for k in space.knobs if ".tile" in k.name})
+    if nests:
+        sizes = [[config[k.name] for k in space.knobs if k.name.startswith(f"{n}.tile")] for n in nests]
+        tiled = [s for s in sizes if any(v != 1 for v in s)]
+        f["tiled"] = len(tiled) / len(nests)
+        f["tile_log2"] = float(np.mean([_log2(v) for s in tiled for v in s])) / 7 if tiled else 0.0
+    params = [k for k in space.knobs if k.define]
+    if params:
+        f["param_changed"] = sum(config[k.name] != k.default for k in params) / len(params)
+    f["cores_log2"] = math.log2(max(1, cores)) / 7
+    return np.array([f[n] for n in NAMES], dtype=np.float32)

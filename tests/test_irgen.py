@@ -1,0 +1,28 @@
+"""A variant's IR: the knob shows in it; environment-only knobs share it."""
+
+from __future__ import annotations
+
+from autotune.discover import build_space
+from autotune.irgen import variant_ir
+from autotune.kernel import Kernel
+from autotune.variant import make_variant
+from encoder import ir as irmod
+from tests.conftest import KERNELS, needs_clang
+
+
+@needs_clang
+def test_unroll_changes_the_ir_threads_do_not(tmp_path):
+    k = Kernel.load(KERNELS / "jacobi-1d.c", defines=["MINI_DATASET"])
+    space = build_space(k)
+
+    def h(settings):
+        cfg = space.parse_assignments(settings)
+        return irmod.ir_hash(irmod.normalize(variant_ir(k, make_variant(k, space, cfg), tmp_path)))
+
+    base = h([])
+    loop = next(n.name.split(".")[0] for n in space.knobs if n.name.endswith(".unroll"))
+    assert h([f"{loop}.unroll=8"]) != base
+    assert h(["threads=1"]) == base
+    assert h(["opt=O1"]) != base
+    # cached by build key: a second call reads the file
+    assert len(list(tmp_path.glob("*.ll"))) == 3
