@@ -33,6 +33,7 @@ TOKENIZER = ASSETS / "tokenizer.json"
 MAX_WINDOWS = 1
 MAX_EMBED_NODES = 8192
 GNN_CHUNK_NODES = 2048
+MODALITIES = ("fused", "text", "graph", "all")
 
 
 def save_weights(model: MIREncoder, path: Path = WEIGHTS, extra: dict | None = None) -> None:
@@ -67,14 +68,21 @@ def load_model(path: Path = WEIGHTS) -> MIREncoder:
 
 @torch.inference_mode()
 def embed_encoded(
-    model: MIREncoder, encoded: Sequence[tuple[Sequence[int], Data]], windows: int = MAX_WINDOWS
+    model: MIREncoder,
+    encoded: Sequence[tuple[Sequence[int], Data]],
+    windows: int = MAX_WINDOWS,
+    modality: str = "fused",
 ) -> np.ndarray:
     """Fused embeddings of already tokenised modules: (token ids, graph) each -> [n, e] float32.
 
     The one place that decides how a module is read at inference: up to
     `windows` text windows averaged (evenly spread over the module), the graph cropped to MAX_EMBED_NODES.
     Evaluation uses it too, so held-out checks measure what `embed` returns.
+    `modality` "text" or "graph" returns that modality's own embedding instead
+    of the fused one (for ablations); "all" returns [n, 3, e]: fused, text, graph.
     """
+    if modality not in MODALITIES:
+        raise ValueError(f"modality {modality!r}: choose one of {', '.join(MODALITIES)}")
     from encoder.dataset import crop_graph, graph_batch, pad
 
     model.eval()
@@ -99,7 +107,12 @@ def embed_encoded(
         chunk.append(g)
         nodes += g.num_nodes
     parts.append(model.graph_embedding(graph_batch(chunk))[0])
-    return model.fused(text_emb, torch.cat(parts)).numpy().astype(np.float32)
+    graph_emb = torch.cat(parts)
+    fused = model.fused(text_emb, graph_emb)
+    out = {"fused": fused, "text": text_emb, "graph": graph_emb}
+    if modality == "all":
+        return torch.stack([fused, text_emb, graph_emb], 1).numpy().astype(np.float32)
+    return out[modality].numpy().astype(np.float32)
 
 
 def _digest(path: Path) -> str:
