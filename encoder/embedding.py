@@ -134,12 +134,20 @@ class Embedder:
         model: MIREncoder | None = None,
         include_dirs: Sequence[str | Path] = (),
         windows: int = MAX_WINDOWS,
+        modality: str = "fused",
     ) -> None:
+        if modality not in MODALITIES[:3]:
+            raise ValueError(f"modality {modality!r}: choose one of fused, text, graph")
         self.include_dirs = list(include_dirs)
         self.windows = windows
+        self.modality = modality
         self.model = model if model is not None else load_model(weights)
         self.tok = tk.load(tokenizer)
-        self.key = (_digest(weights) if model is None else f"mem{id(model)}") + f"-w{windows}"
+        self.key = (
+            (_digest(weights) if model is None else f"mem{id(model)}")
+            + f"-w{windows}"
+            + ("" if modality == "fused" else f"-{modality}")
+        )
         self.cache_dir = cache_dir
         self._memo: dict[str, np.ndarray] = {}
 
@@ -191,7 +199,7 @@ class Embedder:
             ids = self.tok.encode(tk.module_body(text)).ids
             g = to_pyg(build_graph(text), lambda s: tk.encode_units(self.tok, s), max_tokens=MAX_NODE_TOKENS)
             encoded.append((ids, g))
-        return embed_encoded(self.model, encoded, self.windows)
+        return embed_encoded(self.model, encoded, self.windows, self.modality)
 
     def embed_normalized(self, irs: Sequence[str], batch_size: int = 16) -> np.ndarray:
         from encoder.ir import ir_hash
