@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The main job: set-up, then show what autotune finds in a shipped kernel and
-# measure one variant of it against the untransformed program.
+# The main job: set-up, then tune a shipped kernel with the guided search (encoder + surrogate),
+# timing every candidate against the untransformed program and verifying its output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 KERNEL=kernels/gemm.c
 .venv/bin/autotune space "$KERNEL"
-# -march=native and a 4-way interleave of the innermost j loop of the i-k-j product, at MEDIUM
-.venv/bin/autotune measure "$KERNEL" -D MEDIUM_DATASET --set march_native=on --set L10.interleave=4 "$@"
+# 20 measurements (the baseline included) at the SMALL size; outputs in results/gemm/
+.venv/bin/autotune run "$KERNEL" -D SMALL_DATASET --strategy guided --budget 20 "$@"

@@ -20,10 +20,10 @@ from autotune.errors import UserError
 from autotune.kernel import Kernel
 from autotune.space import Config, Space
 from autotune.surrogate.data import Featurizer
-from autotune.surrogate.model import Ensemble, expected_improvement, gp_residual
+from autotune.surrogate.model import Ensemble, expected_improvement, gp_residual, one_thread
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "data" / "surrogate.pt"
-EMBED_TOP = 6  # distinct builds embedded per scoring call
+EMBED_TOP = 3  # distinct builds embedded per scoring call (each costs a clang run and the encoder)
 
 
 @dataclass
@@ -106,8 +106,9 @@ class SurrogateScorer:
         chosen = [i for i, k in enumerate(keys) if k in top]
         scores = np.full(len(candidates), -np.inf)
         if self.fz.embedder is not None and chosen:
-            Xf = kf(self.kernel, self.space, [candidates[i] for i in chosen], self.cores)
-            Xf_h = kf(self.kernel, self.space, hist_cfg, self.cores) if hist_cfg else np.zeros((0, Xf.shape[1]))
+            with one_thread():  # the encoder's small matrices: one thread, no spinning against the other core
+                Xf = kf(self.kernel, self.space, [candidates[i] for i in chosen], self.cores)
+                Xf_h = kf(self.kernel, self.space, hist_cfg, self.cores) if hist_cfg else np.zeros((0, Xf.shape[1]))
             mf, sf = refined(self.sur.full, Xf_h, y, Xf)
             scores[chosen] = expected_improvement(mf, sf, best)
         else:
