@@ -26,7 +26,9 @@ import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,7 +38,16 @@ from autotune.discover import build_space  # noqa: E402
 from autotune.kernel import Kernel  # noqa: E402
 from autotune.machine import current  # noqa: E402
 from autotune.measure import Bench, Options  # noqa: E402
-from autotune.search.records import config_key, flat_row, measurement_attrs, restrict, space_spec  # noqa: E402
+from autotune.search.records import (  # noqa: E402
+    FIELDS,
+    LIST_FIELDS,
+    config_key,
+    flat_row,
+    measurement_attrs,
+    restrict,
+    space_spec,
+)
+from autotune.space import Space  # noqa: E402
 
 # name -> (kernel file, defines, knob -> recorded choices). Chosen so that env-only
 # knobs (threads, schedule, chunk) and one source knob (unroll, three builds) mix.
@@ -54,44 +65,90 @@ RECORDINGS = {
 }
 
 
+def record_space(
+    kernel: Kernel,
+    space: Space,
+    csv_path: Path,
+    meta: dict[str, Any],
+    opts: Options,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Measure every configuration of `space` into `csv_path` (+ its JSON); resumable.
+
+    Why row by row: a recording of a hundred configurations takes most of an
+    hour, so each finished measurement is appended and flushed at once, and a
+    rerun measures only the configurations the CSV does not hold yet. A CSV
+    recorded for another sub-space is refused rather than mixed in. The JSON
+    is written first (so the sub-space is known while recording) and again at
+    the end with `complete`, the configurations recorded and the seconds spent.
+    """
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    meta_path = csv_path.with_suffix(".json")
+    spec = space_spec(space)
+    done: set[str] = set()
+    seconds = 0.0
+    if csv_path.exists() and meta_path.exists():
+        old = json.loads(meta_path.read_text())
+        if old.get("knobs") != json.loads(json.dumps(spec)):
+            raise SystemExit(f"{csv_path}: recorded for another sub-space; move it away to record this one")
+        seconds = float(old.get("seconds") or 0.0)
+        with csv_path.open(newline="") as f:
+            done = {row["key"] for row in csv.DictReader(f)}
+    elif csv_path.exists():
+        raise SystemExit(f"{csv_path}: exists without its JSON; move it away to record afresh")
+    base = {
+        **meta,
+        "knobs": spec,
+        "size": space.size(),
+        "options": vars(opts),
+        "machine": current().to_dict(),
+    }
+    started = time.time()
+
+    def write_meta(complete: bool, n: int) -> None:
+        date = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        spent = round(seconds + time.time() - started, 1)
+        extra = {"complete": complete, "recorded": n, "date": date, "seconds": spent}
+        meta_path.write_text(json.dumps({**base, **extra}, indent=1) + "\n")
+
+    write_meta(False, len(done))
+    fields = ["key", *(k.name for k in space), *FIELDS, *LIST_FIELDS, "cpu_model"]
+    configs = [c for c in space.enumerate() if config_key(c) not in done]
+    if done:
+        log(f"{csv_path.name}: {len(done)} of {space.size()} recorded already; measuring the other {len(configs)}")
+    new_file = not csv_path.exists()
+    with tempfile.TemporaryDirectory() as tmp, csv_path.open("a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        if new_file:
+            w.writeheader()
+        bench = Bench(kernel, space, opts, Builder(Path(tmp)))
+        for i, cfg in enumerate(configs):
+            m = bench.measure(cfg)
+            w.writerow({"key": config_key(m.config), **flat_row(measurement_attrs(m), space)})
+            f.flush()
+            done.add(config_key(m.config))
+            sp = f"{m.speedup:.3f}" if m.speedup is not None else "-"
+            log(f"[{len(done)}/{space.size()}] {m.status} {sp} {space.changed(cfg)}")
+            if i % 10 == 9:
+                write_meta(False, len(done))
+    write_meta(len(done) >= space.size(), len(done))
+    return csv_path
+
+
 def record(name: str, out_dir: Path, seed: int) -> Path:
     path, defines, choices = RECORDINGS[name]
     kernel = Kernel.load(ROOT / path, defines=defines)
     space = restrict(build_space(kernel), choices)
-    opts = Options(seed=seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = out_dir / f"{name}.csv"
-    started = time.time()
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        bench = Bench(kernel, space, opts, Builder(Path(tmp)))
-        configs = list(space.enumerate())
-        for i, cfg in enumerate(configs):
-            m = bench.measure(cfg)
-            row = {"key": config_key(m.config), **flat_row(measurement_attrs(m), space)}
-            rows.append(row)
-            sp = f"{m.speedup:.3f}" if m.speedup is not None else "-"
-            print(f"[{i + 1}/{len(configs)}] {m.status} {sp} {space.changed(cfg)}", flush=True)
-    with csv_path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
     meta = {
         "about": "Every configuration of a restricted sub-space of one kernel, measured for real by "
         "experiments/record_replay.py (interleaved A/B against the untransformed program, verified). "
         "Served back by autotune.search.session.ReplayMeasurer.",
         "kernel": path,
         "defines": defines,
-        "knobs": space_spec(space),
-        "size": space.size(),
-        "options": vars(opts),
         "command": "python " + shlex.join(["experiments/record_replay.py", *sys.argv[1:]]),
-        "machine": current().to_dict(),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "seconds": round(time.time() - started, 1),
     }
-    csv_path.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
-    return csv_path
+    opts = Options(seed=seed)
+    return record_space(kernel, space, out_dir / f"{name}.csv", meta, opts, lambda s: print(s, flush=True))
 
 
 def main() -> None:
