@@ -1,0 +1,83 @@
+"""The search-efficiency experiment end to end in its smoke mode: replay only, nothing timed.
+
+Why a test for an experiment script: the real run is long (recording is hours
+of real timing), so a broken replay or report stage must show up here, on the
+recorded jacobi-1d cache, before anyone spends that time. The assertions are
+about the table's shape and internal consistency, never about which strategy
+wins or how fast anything ran.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from autotune.collect import DEFAULT_CSV
+from experiments import search_efficiency as se
+
+pytestmark = pytest.mark.skipif(not DEFAULT_CSV.exists(), reason="no measurement database to train the prior on")
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("search_efficiency")
+    # a few epochs keep the held-out prior's training short; the recipe is the same
+    assert se.main(["--smoke", "--work", str(out / "work"), "--out", str(out), "--epochs", "10"]) == 0
+    return out
+
+
+def test_smoke_writes_a_well_formed_table(smoke: Path):
+    md = (smoke / "search_efficiency.md").read_text()
+    for part in ("Command: `python experiments/search_efficiency.py --smoke", "sha256", "search seeds 0"):
+        assert part in md
+    assert "## Where guided does not win" in md
+    tables = [ln for ln in md.splitlines() if ln.startswith("|")]
+    assert tables and all(ln.endswith("|") for ln in tables)
+    header = next(ln for ln in tables if ln.startswith("| kernel | budget |"))
+    assert [c.strip() for c in header.strip("|").split("|")] == [
+        "kernel",
+        "budget",
+        "random",
+        "tpe",
+        "guided",
+        "exhaustive",
+    ]
+    assert "| jacobi-1d | 10 |" in md
+    assert "nan" not in md.lower()
+
+
+def test_smoke_csv_is_consistent_with_the_recording(smoke: Path):
+    runs = pd.read_csv(smoke / "search_efficiency.csv")
+    assert set(runs["strategy"]) == {"random", "tpe", "guided", "exhaustive"}
+    assert (runs["kernel"] == "jacobi-1d").all() and (runs["seed"] == 0).all() and len(runs) == 4
+    land = se.landscape(se.smoke_case())
+    best = land["value"].max()
+    assert runs["best_known"].iloc[0] == pytest.approx(best)
+    for _, r in runs.iterrows():
+        assert 0 < r["frac@10"] <= 1 + 1e-9
+        assert r["best@10"] == pytest.approx(r["frac@10"] * best)
+        assert r["best@10"] in set(land["value"])  # a measured value, not an estimate
+        e = r["evals_to_5pct"]
+        assert math.isnan(e) or 1 <= e <= 10
+        assert (r["frac@10"] >= se.NEAR) == (not math.isnan(e))
+    k = runs.iloc[0]
+    assert 0 < k["predict_top1"] <= k["predict_top5"] <= 1 + 1e-9
+    assert -1 <= k["prior_spearman"] <= 1
+    assert k["guided_propose_s_mean"] > 0 and k["guided_score_s_mean"] > 0
+
+
+def test_trajectory_reads_nested_budgets_off_one_run():
+    land = pd.DataFrame({"value": [1.0, 0.0, 1.5, 2.0, 1.9]}, index=list("abcde"))
+    t = se.trajectory(list("abcde"), land, [2, 4], best=2.0)
+    assert t == {"best@2": 1.0, "frac@2": 0.5, "best@4": 2.0, "frac@4": 1.0, "evals_to_5pct": 4.0}
+    assert math.isnan(se.trajectory(list("ab"), land, [2], best=2.0)["evals_to_5pct"])
+
+
+def test_test_kernels_are_sub_spaces_of_the_intended_size():
+    for name in se.TEST_KERNELS:
+        c = se.case(name, Path("/nonexistent"))
+        assert 80 <= c.space.size() <= 150, name
+        assert c.space.default() in list(c.space.enumerate())  # the baseline is part of the recording
