@@ -270,8 +270,9 @@ def cmd_report(a: argparse.Namespace) -> int:
 
 
 def cmd_collect(a: argparse.Namespace) -> int:
-    from autotune.collect import run
+    from autotune.collect import SIGNALS, run
 
+    SIGNALS.install()  # kill (SIGTERM) stops it as cleanly as Ctrl-C
     return run(a)
 
 

@@ -115,6 +115,45 @@ def read_records(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+class _Signals:
+    """SIGINT and SIGTERM stop a collection, but never between a record's CSV line and its trial.
+
+    Why: `nohup autotune collect &` starts with SIGINT ignored and is stopped
+    with `kill` (SIGTERM), which would otherwise end Python without cleanup;
+    a stop that lands while a record is being written waits until both copies
+    of it are on disk.
+    """
+
+    def __init__(self) -> None:
+        self.writing = False
+        self.pending = False
+
+    def install(self) -> None:
+        import signal
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handler)
+
+    def _handler(self, signum, frame) -> None:
+        if self.writing:
+            self.pending = True
+            return
+        raise KeyboardInterrupt
+
+    def __enter__(self) -> _Signals:
+        self.writing = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.writing = False
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+
+SIGNALS = _Signals()
+
+
 class Database:
     """The CSV (the data set) and the Optuna journal (the raw storage), appended together."""
 
@@ -138,6 +177,10 @@ class Database:
         return self._storage
 
     def append(self, rec: dict, space: Space) -> None:
+        with SIGNALS:
+            self._append(rec, space)
+
+    def _append(self, rec: dict, space: Space) -> None:
         self.csv_path.parent.mkdir(parents=True, exist_ok=True)
         new = not self.csv_path.exists()
         with open(self.csv_path, "a", newline="") as f:
@@ -340,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="autotune collect", description=__doc__.split("\n")[0])
     add_arguments(p)
     a = p.parse_args(argv)
+    SIGNALS.install()
     try:
         return run(a)
     except UserError as exc:

@@ -101,9 +101,36 @@ def tile_depth(prog: Program, loop: Loop) -> int:
     return len(usable) if len(usable) >= 2 else 0
 
 
-def hint_site(loop: Loop) -> bool:
-    """Innermost loops no pragma already claims take unroll/vectorize/interleave."""
-    return loop.innermost and not loop.has_loop_hint and not loop.has_omp_loop_transform
+_COLLAPSE_RE = re.compile(r"\bcollapse\s*\(\s*(\d+)\s*\)")
+
+
+def in_collapsed_nest(prog: Program, loop: Loop) -> bool:
+    """Loop 2..n of an enclosing `collapse(n)` nest.
+
+    Why it matters: the collapsed loops must be perfectly nested, so no pragma
+    may stand between them; gcc rejects a `#pragma GCC unroll` there ("not
+    enough perfectly nested loops") and clang's loop hints on such a loop have
+    no loop left to apply to once the nest is collapsed.
+    """
+    depth, cur = 1, loop
+    while cur.parent is not None:
+        parent = prog.loops[cur.parent]
+        for p in parent.pragmas:
+            m = _COLLAPSE_RE.search(p.text)
+            if m and int(m.group(1)) > depth:
+                return True
+        depth, cur = depth + 1, parent
+    return False
+
+
+def hint_site(prog: Program, loop: Loop) -> bool:
+    """Innermost loops no pragma already claims, outside collapsed nests, take unroll/vectorize/interleave."""
+    return (
+        loop.innermost
+        and not loop.has_loop_hint
+        and not loop.has_omp_loop_transform
+        and not in_collapsed_nest(prog, loop)
+    )
 
 
 def build_space(kernel: Kernel, cores: int | None = None) -> Space:
@@ -183,7 +210,7 @@ def build_space(kernel: Kernel, cores: int | None = None) -> Space:
                     )
                 )
             n_tile += 1
-        if hint_site(loop):
+        if hint_site(prog, loop):
             knobs.append(
                 Knob(f"{loop.name}.unroll", "source", UNROLL, "auto", "unroll count (1: no unrolling)", site=site)
             )

@@ -58,6 +58,7 @@ def main() -> None:
     torch.set_num_threads(2)
     df = training_set(Path(args.db), machine.current().cpu_model)
     trained = Embedder(cache_dir=ROOT / ".encoder-cache")
+    df = df[Featurizer(None).current(df)].reset_index(drop=True)
     torch.manual_seed(0)
     rand = Embedder(model=MIREncoder(load_model().cfg).eval())
     X_pre = Featurizer(trained).database(df)

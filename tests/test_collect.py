@@ -62,3 +62,40 @@ def test_collect_appends_records_and_resumes_without_repeats(tmp_path, monkeypat
         for s in [optuna.load_study(study_name=s.study_name, storage=storage)]
     )
     assert trials == 6
+
+
+@needs_clang
+def test_kill_stops_cleanly_and_the_rerun_goes_on(tmp_path):
+    """`nohup autotune collect &` (SIGINT ignored) stopped with SIGTERM: exit 130, CSV and journal agree."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "m.csv"
+    cmd = [sys.executable, "-m", "autotune.collect", "--kernels", "jacobi-1d", "--sizes", "MINI", "--out", str(out)]
+    env = {**__import__("os").environ, "AUTOTUNE_CACHE": str(tmp_path / "cache")}
+    p = subprocess.Popen(
+        [*cmd, "--max-pairs", "5"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    deadline = time.time() + 120
+    while len(col.read_records(out)) < 2 and time.time() < deadline and p.poll() is None:
+        time.sleep(0.2)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    rows = col.read_records(out)
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(out.with_suffix(".journal")))
+    )
+    study = optuna.load_study(study_name="jacobi-1d@MINI", storage=storage)
+    assert len(study.trials) == len(rows) >= 2
+    again = subprocess.run([*cmd, "--max-records", "1", "--max-pairs", "5"], env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert [int(r["index"]) for r in col.read_records(out)] == list(range(len(rows) + 1))

@@ -75,3 +75,15 @@ def test_unguarded_parameter_is_refused(tmp_path):
     src.write_text("// @autotune param N 10 20\n#define N 10\nint main(void){return N;}\n")
     with pytest.raises(UserError, match=r"p.c:2: parameter N is #defined unconditionally.*#ifndef N"):
         build_space(Kernel.load(src))
+
+
+def test_no_loop_hints_inside_a_collapsed_nest():
+    """gemm's `parallel for collapse(2)` nest: its inner loop takes no hint (gcc rejects one there)."""
+    from autotune.discover import build_space
+    from autotune.kernel import Kernel
+    from tests.conftest import KERNELS
+
+    space = build_space(Kernel.load(KERNELS / "gemm.c"))
+    names = {k.name for k in space.knobs}
+    assert not any(n.startswith("L7.") for n in names)  # j loop of the collapse(2) nest (line 72)
+    assert {"L10.unroll", "L10.vectorize", "L10.interleave"} <= names  # innermost j of i-k-j: still tunable

@@ -100,6 +100,21 @@ class Featurizer:
             return knobs.astype(np.float32)
         return np.concatenate([self.embeddings(kernel, space, configs), knobs], 1).astype(np.float32)
 
+    def current(self, df: pd.DataFrame) -> np.ndarray:
+        """Rows whose configuration the kernel's space still expresses (boolean mask).
+
+        A record measured before discovery changed (say, a hint on a loop that
+        is now known to be collapsed) set a knob the space no longer has; its IR
+        cannot be rebuilt, so it cannot teach the surrogate.
+        """
+        keep = np.ones(len(df), bool)
+        for (kernel, size), rows in df.groupby(["kernel", "size"], sort=True):
+            _, space = self.suite(kernel, size)
+            names = {k.name for k in space.knobs}
+            for i, changed in zip(rows.index, rows["changed"], strict=True):
+                keep[i] = set(json.loads(changed)) <= names  # every knob it changed still exists
+        return keep
+
     def database(self, df: pd.DataFrame) -> np.ndarray:
         """Features of every row of a database frame, in row order."""
         out = np.zeros((len(df), self.dim), np.float32)

@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         if len(df) < 20:
             raise UserError(f"{a.db}: {len(df)} usable records on this machine; collect more (`autotune collect`)")
         fz = Featurizer(Embedder(cache_dir=Path(".encoder-cache")))
+        df = df[fz.current(df)].reset_index(drop=True)
         X = fz.database(df)
         y = df["log_speedup"].to_numpy()
         sur = Surrogate.train(X, X[:, -len(NAMES) :], y, seed=a.seed, epochs=a.epochs)
