@@ -47,6 +47,7 @@ from autotune.search.records import (  # noqa: E402
     restrict,
     space_spec,
 )
+from autotune.search.session import BenchMeasurer, Measurer  # noqa: E402
 from autotune.space import Space  # noqa: E402
 
 # name -> (kernel file, defines, knob -> recorded choices). Chosen so that env-only
@@ -65,6 +66,14 @@ RECORDINGS = {
 }
 
 
+def _drop_partial_line(path: Path) -> None:
+    """A kill during a write can leave half a row; cut the file back to its last complete line."""
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as f:
+            f.truncate(data.rfind(b"\n") + 1)
+
+
 def record_space(
     kernel: Kernel,
     space: Space,
@@ -72,6 +81,7 @@ def record_space(
     meta: dict[str, Any],
     opts: Options,
     log: Callable[[str], None] = print,
+    measurer: Measurer | None = None,
 ) -> Path:
     """Measure every configuration of `space` into `csv_path` (+ its JSON); resumable.
 
@@ -81,6 +91,8 @@ def record_space(
     recorded for another sub-space is refused rather than mixed in. The JSON
     is written first (so the sub-space is known while recording) and again at
     the end with `complete`, the configurations recorded and the seconds spent.
+    `measurer` replaces the engine (a Bench on a temporary build folder); tests
+    give it a replay, so the resume logic is checked without timing anything.
     """
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     meta_path = csv_path.with_suffix(".json")
@@ -91,7 +103,11 @@ def record_space(
         old = json.loads(meta_path.read_text())
         if old.get("knobs") != json.loads(json.dumps(spec)):
             raise SystemExit(f"{csv_path}: recorded for another sub-space; move it away to record this one")
+        was, now = (old.get("machine") or {}).get("cpu_model"), current().cpu_model
+        if was != now:
+            raise SystemExit(f"{csv_path}: recorded on {was}, this is {now}; speedups from two CPUs must not mix")
         seconds = float(old.get("seconds") or 0.0)
+        _drop_partial_line(csv_path)
         with csv_path.open(newline="") as f:
             done = {row["key"] for row in csv.DictReader(f)}
     elif csv_path.exists():
@@ -121,7 +137,7 @@ def record_space(
         w = csv.DictWriter(f, fieldnames=fields)
         if new_file:
             w.writeheader()
-        bench = Bench(kernel, space, opts, Builder(Path(tmp)))
+        bench = measurer or BenchMeasurer(Bench(kernel, space, opts, Builder(Path(tmp))))
         for i, cfg in enumerate(configs):
             m = bench.measure(cfg)
             w.writerow({"key": config_key(m.config), **flat_row(measurement_attrs(m), space)})

@@ -9,6 +9,7 @@ wins or how fast anything ran.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -16,9 +17,13 @@ import pandas as pd
 import pytest
 
 from autotune.collect import DEFAULT_CSV
+from autotune.measure import Options
+from autotune.search import ReplayMeasurer
+from autotune.search.records import restrict
 from experiments import search_efficiency as se
+from experiments.record_replay import record_space
 
-pytestmark = pytest.mark.skipif(not DEFAULT_CSV.exists(), reason="no measurement database to train the prior on")
+needs_db = pytest.mark.skipif(not DEFAULT_CSV.exists(), reason="no measurement database to train the prior on")
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +34,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@needs_db
 def test_smoke_writes_a_well_formed_table(smoke: Path):
     md = (smoke / "search_efficiency.md").read_text()
     for part in ("Command: `python experiments/search_efficiency.py --smoke", "sha256", "search seeds 0"):
@@ -49,6 +55,7 @@ def test_smoke_writes_a_well_formed_table(smoke: Path):
     assert "nan" not in md.lower()
 
 
+@needs_db
 def test_smoke_csv_is_consistent_with_the_recording(smoke: Path):
     runs = pd.read_csv(smoke / "search_efficiency.csv")
     assert set(runs["strategy"]) == {"random", "tpe", "guided", "exhaustive"}
@@ -81,3 +88,41 @@ def test_test_kernels_are_sub_spaces_of_the_intended_size():
         c = se.case(name, Path("/nonexistent"))
         assert 80 <= c.space.size() <= 150, name
         assert c.space.default() in list(c.space.enumerate())  # the baseline is part of the recording
+
+
+class StopAfter:
+    """The recorded jacobi-1d cache as the recording's measurer, interrupted (as Ctrl-C would) after n."""
+
+    def __init__(self, n: int | None) -> None:
+        self.replay = ReplayMeasurer(se.SMOKE_REPLAY)
+        self.n, self.calls = n, 0
+
+    def measure(self, config):
+        if self.n is not None and self.calls >= self.n:
+            raise KeyboardInterrupt
+        self.calls += 1
+        return self.replay.measure(config)
+
+
+def test_an_interrupted_recording_resumes_without_measuring_twice(tmp_path):
+    c = se.smoke_case()
+    out = tmp_path / "rec.csv"
+
+    def rec(measurer, space=c.space):
+        return record_space(c.kernel, space, out, {"kernel": "x"}, Options(), lambda s: None, measurer)
+
+    with pytest.raises(KeyboardInterrupt):
+        rec(StopAfter(25))
+    assert len(pd.read_csv(out)) == 25 and not json.loads(out.with_suffix(".json").read_text())["complete"]
+    with out.open("a") as f:
+        f.write('"{""L2.chunk"":""auto""')  # half a row, as a kill during the write leaves
+    rest = StopAfter(None)
+    rec(rest)
+    assert rest.calls == 35
+    done = pd.read_csv(out)
+    assert len(done) == 60 == done["key"].nunique() and json.loads(out.with_suffix(".json").read_text())["complete"]
+    original = ReplayMeasurer(se.SMOKE_REPLAY).rows
+    for key, row in ReplayMeasurer(out).rows.items():
+        assert row["speedup"] == original[key]["speedup"]
+    with pytest.raises(SystemExit, match="another sub-space"):
+        rec(StopAfter(None), restrict(c.space, {"threads": (1, 2), "L2.schedule": ("static",), "L2.chunk": ()}))
