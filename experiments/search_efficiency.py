@@ -168,6 +168,7 @@ def train_heldout(
             return sur
     df = training_set(db, machine.current().cpu_model)
     df = df[~df["kernel"].isin(held_out)].reset_index(drop=True)
+    df = df[featurizer.current(df)].reset_index(drop=True)  # as train.py: records the space can still express
     X = featurizer.database(df)
     y = df["log_speedup"].to_numpy()
     sur = Surrogate.train(X, X[:, -len(NAMES) :], y, seed=seed, epochs=epochs)
