@@ -143,6 +143,7 @@ def record(cases: list[Case], seed: int) -> None:
             "kernel": f"kernels/{c.name}.c",
             "defines": [f"{SIZE}_DATASET"],
             "command": "python " + shlex.join(["experiments/search_efficiency.py", *sys.argv[1:]]),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],  # was the machine shared?
         }
         print(f"== {c.name}: {c.space.size()} configurations -> {c.csv}", flush=True)
         record_space(c.kernel, c.space, c.csv, meta, Options(seed=seed), lambda s: print(s, flush=True))
