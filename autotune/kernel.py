@@ -100,6 +100,19 @@ class Kernel:
         extra = ["POLYBENCH_TIME", "POLYBENCH_DUMP_ARRAYS"] if self.timing == "polybench" else []
         return [*self.defines, *(d for d in extra if d not in self.defines)]
 
+    def hash_files(self, h) -> None:
+        """Feed the extra sources and the headers beside the program (and in -I dirs) into hash `h`.
+
+        One definition of "the files a build depends on besides the main text",
+        shared by the build cache key and the study fingerprint.
+        """
+        for s in self.sources:
+            h.update(s.read_bytes())
+        for d in [self.path.resolve().parent, *self.include_dirs]:
+            for hdr in sorted(Path(d).glob("*.h")):
+                h.update(hdr.name.encode())
+                h.update(hdr.read_bytes())
+
     def include_flags(self) -> list[str]:
         # the main file's own directory first, so `#include "x.h"` beside it
         # still resolves when a variant is compiled from the build folder

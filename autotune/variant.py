@@ -82,12 +82,7 @@ class Variant:
         cc = compilers.available().get(self.compiler, self.compiler)
         h.update(json.dumps([self.compiler, cc, compiler_version(cc), self.flags, self.ldflags]).encode())
         h.update(self.source if self.source is not None else kernel.text)
-        for s in kernel.sources:
-            h.update(s.read_bytes())
-        for d in [kernel.path.resolve().parent, *kernel.include_dirs]:
-            for hdr in sorted(Path(d).glob("*.h")):
-                h.update(hdr.name.encode())
-                h.update(hdr.read_bytes())
+        kernel.hash_files(h)
         return h.hexdigest()[:24]
 
     def compile_command(self, kernel: Kernel, main_file: Path, output: Path) -> list[str]:

@@ -91,12 +91,7 @@ def fingerprint(kernel: Kernel, space: Space) -> str:
     """Hash of the program's files, its options and the search space."""
     h = hashlib.sha256()
     h.update(kernel.text)
-    for s in kernel.sources:
-        h.update(s.read_bytes())
-    for d in [kernel.path.resolve().parent, *kernel.include_dirs]:
-        for hdr in sorted(Path(d).glob("*.h")):
-            h.update(hdr.name.encode())
-            h.update(hdr.read_bytes())
+    kernel.hash_files(h)
     h.update(json.dumps([program_options(kernel), space_spec(space)], sort_keys=True).encode())
     return h.hexdigest()
 
