@@ -82,6 +82,7 @@ def record_space(
     opts: Options,
     log: Callable[[str], None] = print,
     measurer: Measurer | None = None,
+    gate: Callable[[], None] | None = None,
 ) -> Path:
     """Measure every configuration of `space` into `csv_path` (+ its JSON); resumable.
 
@@ -93,6 +94,7 @@ def record_space(
     the end with `complete`, the configurations recorded and the seconds spent.
     `measurer` replaces the engine (a Bench on a temporary build folder); tests
     give it a replay, so the resume logic is checked without timing anything.
+    `gate`, when given, is called before each measurement (to wait for a quiet machine).
     """
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     meta_path = csv_path.with_suffix(".json")
@@ -139,6 +141,8 @@ def record_space(
             w.writeheader()
         bench = measurer or BenchMeasurer(Bench(kernel, space, opts, Builder(Path(tmp))))
         for i, cfg in enumerate(configs):
+            if gate is not None:
+                gate()
             m = bench.measure(cfg)
             w.writerow({"key": config_key(m.config), **flat_row(measurement_attrs(m), space)})
             f.flush()

@@ -41,13 +41,14 @@ import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import optuna
 import pandas as pd
+import psutil
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,7 +136,33 @@ def recording_state(c: Case) -> tuple[int, bool]:
 
 
 # --- stage 1: record ---------------------------------------------------------------------------
-def record(cases: list[Case], seed: int) -> None:
+def quiet_gate(max_busy: float, log: Callable[[str], None], poll_s: float = 30.0) -> Callable[[], None]:
+    """Before each measurement, wait while other work keeps more than `max_busy` of the CPUs busy.
+
+    Why: on two shared cores another job's load decides whether two threads beat
+    one, so a landscape recorded under load describes the load, not the kernel.
+    The check runs between measurements, when this process is idle, so what it
+    sees is everyone else.
+    """
+
+    def gate() -> None:
+        waited = 0.0
+        while (busy := psutil.cpu_percent(interval=0.5) / 100) > max_busy:
+            if waited % 600 == 0:
+                log(f"waiting for a quiet machine: {busy:.0%} of the CPUs busy with other work (> {max_busy:.0%})")
+            time.sleep(poll_s)
+            waited += poll_s
+        if waited:
+            log(f"machine quiet after {waited:.0f} s of waiting")
+
+    return gate
+
+
+def record(cases: list[Case], seed: int, max_busy: float) -> None:
+    def log(s: str) -> None:
+        print(s, flush=True)
+
+    gate = quiet_gate(max_busy, log) if max_busy < 1 else None
     for c in cases:
         meta = {
             "about": "Every configuration of a restricted sub-space of a test kernel of the search-efficiency "
@@ -146,7 +173,8 @@ def record(cases: list[Case], seed: int) -> None:
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],  # was the machine shared?
         }
         print(f"== {c.name}: {c.space.size()} configurations -> {c.csv}", flush=True)
-        record_space(c.kernel, c.space, c.csv, meta, Options(seed=seed), lambda s: print(s, flush=True))
+        meta["max_busy_by_others"] = max_busy
+        record_space(c.kernel, c.space, c.csv, meta, Options(seed=seed), log, gate=gate)
 
 
 # --- stage 2: the held-out surrogate -------------------------------------------------------------
@@ -484,6 +512,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--budgets", type=int, nargs="+", default=[10, 20, 40])
     ap.add_argument("--epochs", type=int, default=200, help="surrogate training epochs (as train.py)")
+    ap.add_argument(
+        "--max-busy",
+        type=float,
+        default=0.25,
+        help="record: wait before each measurement while other work uses more than this share of the CPUs (1: never)",
+    )
     ap.add_argument("--db", default=str(DEFAULT_CSV))
     ap.add_argument("--work", default=None, help="recordings and the held-out surrogate (build/search_efficiency)")
     ap.add_argument("--out", default=None, help="where the table goes (results/; --smoke: <work>/smoke)")
@@ -515,7 +549,7 @@ def run(a: argparse.Namespace, argv: list[str] | None) -> int:
     if a.stage == "record":
         if a.smoke:
             raise SystemExit("--smoke replays a recording; it records nothing")
-        record(cases, seed=0)
+        record(cases, seed=0, max_busy=a.max_busy)
         return 0
     db = Path(a.db)
     fz = Featurizer(Embedder(cache_dir=ROOT / ".encoder-cache"))
