@@ -7,6 +7,8 @@ speedups per kernel. Three feature sets, same model and seeds:
 * `pretrained`: shipped encoder embedding of the variant IR (+ its change from the baseline) + knob features;
 * `random-init`: the same with a randomly initialised encoder of the same shape;
 * `knobs-only`: knob features alone, no embedding.
+* with `--modalities`, also `pretrained-text` and `pretrained-graph`: one modality's own embedding
+  instead of the fused one (the fusion layer is trained only by the program-identity loss).
 Several ensemble seeds; the table gives the mean over seeds and the spread.
 
 Usage: python experiments/surrogate_quality.py [--seeds 3] [--epochs 100]
@@ -52,6 +54,9 @@ def main() -> None:
     ap.add_argument("--db", default=str(DEFAULT_CSV))
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=100)
+    ap.add_argument(
+        "--modalities", action="store_true", help="also the pre-trained encoder's text-only and graph-only embeddings"
+    )
     ap.add_argument("--min-records", type=int, default=5, help="kernels with fewer held-out records are skipped")
     ap.add_argument("--out", default=str(ROOT / "results"))
     args = ap.parse_args()
@@ -64,6 +69,10 @@ def main() -> None:
     X_pre = Featurizer(trained).database(df)
     X_rand = Featurizer(rand).database(df)
     sets = {"pretrained": X_pre, "random-init": X_rand, "knobs-only": X_pre[:, -len(NAMES) :]}
+    if args.modalities:
+        for modality in ("text", "graph"):
+            emb = Embedder(cache_dir=ROOT / ".encoder-cache", modality=modality)
+            sets[f"pretrained-{modality}"] = Featurizer(emb).database(df)
     y = df["log_speedup"].to_numpy()
     rows = []
     for kernel in sorted(df["kernel"].unique()):
@@ -102,7 +111,8 @@ def main() -> None:
     lines = [
         "# Surrogate quality: leave-kernel-out rank correlation",
         "",
-        f"Command: `python experiments/surrogate_quality.py --seeds {args.seeds} --epochs {args.epochs}`  ",
+        f"Command: `python experiments/surrogate_quality.py --seeds {args.seeds} --epochs {args.epochs}"
+        f"{' --modalities' if args.modalities else ''}`  ",
         f"Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}; machine: {machine.current().cpu_model}, "
         f"{machine.usable_cores()} cores; database `{Path(args.db).name}` (sha256 {db_hash}), "
         f"{len(df)} verified records of {df['kernel'].nunique()} kernels; ensemble seeds 0-{args.seeds - 1}.",
