@@ -31,7 +31,7 @@ from encoder.corpus import Variant, _module_text, _read_csv, _tar_texts, default
 CACHE_DIR = ROOT / "build" / "experiments-embeddings"
 MODALITY_INDEX = {"fused": 0, "text": 1, "graph": 2}
 SRC_OPT = "O2"  # the data sets' IR is optimized (tail calls, nocapture): compile the sources alike
-TORCH_THREADS = 2
+TORCH_THREADS = int(os.environ.get("EXPERIMENT_TORCH_THREADS", "1"))  # 2 threads thrash when the 2 cores are shared
 
 
 def data_dir() -> Path:
@@ -233,9 +233,11 @@ def machine_line() -> str:
         from autotune import machine
 
         m = machine.current()
-        return f"{m.cpu_model}, {machine.usable_cores()} usable cores"
+        base = f"{m.cpu_model}, {machine.usable_cores()} usable cores"
     except Exception:
-        return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+        base = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    # the run time depends on what else shares the machine: say how loaded it was
+    return base + f" (1-min load average at the end: {os.getloadavg()[0]:.1f})"
 
 
 def git_commit() -> str:

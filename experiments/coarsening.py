@@ -62,6 +62,8 @@ PUBLISHED = {
 CITED = {"IR2Vec (cited)": (1.240, 1.301, 1.257, 1.155, 1.238)}
 GOAL = 1.30
 KNN_K = 3
+MLP_HIDDEN = 32
+MLP_DROPOUT = 0.1
 SMOKE_KERNELS = 5
 
 
@@ -139,23 +141,49 @@ def _pick(scores: np.ndarray, measured: np.ndarray) -> int:
     return CFS[int(np.argmax(np.where(measured, scores, -np.inf)))]
 
 
-def mlp_predict(X: np.ndarray, T: np.ndarray, train: np.ndarray, test: int, seed: int, epochs: int) -> int:
-    torch.manual_seed(seed)
-    st = oc.Standardizer().fit(X[train])
-    Xt = st(X[train])
-    Tt = torch.as_tensor(np.nan_to_num(T[train]), dtype=torch.float32)
-    mask = torch.as_tensor(~np.isnan(T[train]), dtype=torch.float32)
-    net = oc.mlp(X.shape[1], len(CFS), 32, 0.1)
-    opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-2)
+def mlp_loo(X: np.ndarray, T: np.ndarray, held: int, seed: int, epochs: int) -> np.ndarray:
+    """Leave-one-kernel-out predictions of the MLP head for kernels 0..held-1, one CF each.
+
+    The held-out models are trained together as one batch of independent MLPs (weights
+    [model, in, out], each model's loss masked to its own training kernels): the same
+    optimisation as one model at a time (Adam is element-wise and the losses do not mix), at a
+    seventeenth of the Python overhead that dominates nets this small.
+    """
+    g = torch.Generator().manual_seed(seed)
+    n, d = X.shape
+    train = np.arange(n)[None, :] != np.arange(held)[:, None]  # [model, kernel]
+    mu = np.stack([X[t].mean(0) for t in train])
+    sd = np.stack([X[t].std(0) + 1e-6 for t in train])
+    Xm = torch.as_tensor((X[None] - mu[:, None]) / sd[:, None], dtype=torch.float32)  # [model, kernel, d]
+    Tt = torch.as_tensor(np.nan_to_num(T), dtype=torch.float32)[None].expand(held, -1, -1)
+    mask = torch.as_tensor(train[:, :, None] & ~np.isnan(T)[None], dtype=torch.float32)
+    sizes = [(d, MLP_HIDDEN), (MLP_HIDDEN, MLP_HIDDEN), (MLP_HIDDEN, len(CFS))]
+    params = []
+    for fan_in, fan_out in sizes:  # torch.nn.Linear's default init, per model
+        bound = 1 / np.sqrt(fan_in)
+        params.append((torch.rand(held, fan_in, fan_out, generator=g) * 2 - 1).mul_(bound).requires_grad_())
+        params.append((torch.rand(held, 1, fan_out, generator=g) * 2 - 1).mul_(bound).requires_grad_())
+
+    def forward(x: torch.Tensor, train_mode: bool) -> torch.Tensor:
+        for j in range(0, len(params), 2):
+            x = torch.baddbmm(params[j + 1], x, params[j])
+            if j + 2 < len(params):
+                x = torch.relu(x)
+                if train_mode:
+                    keep = (torch.rand(x.shape, generator=g) >= MLP_DROPOUT).float()
+                    x = x * keep / (1 - MLP_DROPOUT)
+        return x
+
+    opt = torch.optim.AdamW(params, lr=3e-3, weight_decay=1e-2)
+    per_model = mask.sum((1, 2))
     for _ in range(epochs):
         opt.zero_grad()
-        loss = ((net(Xt) - Tt) ** 2 * mask).sum() / mask.sum()
+        loss = (((forward(Xm, True) - Tt) ** 2 * mask).sum((1, 2)) / per_model).sum()
         loss.backward()
         opt.step()
-    net.eval()
     with torch.no_grad():
-        scores = net(st(X[test : test + 1]))[0].numpy()
-    return _pick(scores, ~np.isnan(T[test]))
+        out = forward(Xm, False).numpy()
+    return np.array([_pick(out[i, i], ~np.isnan(T[i])) for i in range(held)])
 
 
 def knn_predict(X: np.ndarray, T: np.ndarray, train: np.ndarray, test: int, k: int = KNN_K) -> int:
@@ -210,9 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                 X = np.stack([e[hashes[k]][oc.MODALITY_INDEX[mod]] for k in kernels])
                 col = f"{enc}/{mod}/mlp/seed{s}"
                 methods.setdefault(f"ours: {enc} encoder, {mod}, MLP", []).append(col)
-                preds.setdefault(col, {})[g] = np.array(
-                    [mlp_predict(X, T, np.arange(n) != i, i, 1000 * s + i, args.epochs) for i in range(len(held))]
-                )
+                preds.setdefault(col, {})[g] = mlp_loo(X, T, len(held), s, args.epochs)
                 if enc == "pretrained" and s > 0:
                     continue  # the k-NN head is deterministic: once for the pre-trained encoder
                 col = f"{enc}/{mod}/knn{KNN_K}" + ("" if enc == "pretrained" else f"/seed{s}")

@@ -17,7 +17,7 @@ modality (fused, text, graph), mean and spread over seeds; a runtime-features-on
 (no embedding); Static, Grewe et al., DeepTune and NCC/inst2vec from the shipped per-sample
 predictions (680-row table); IR2Vec and PERFOGRAPH cited.
 
-Usage: python experiments/devmap.py [--seeds 3] [--epochs 300] [--smoke]
+Usage: python experiments/devmap.py [--seeds 3] [--epochs 150] [--random-modalities fused] [--smoke]
 Writes results/devmap.md and results/devmap.csv (one row per table, platform and sample; one
 column per method and seed).
 """
@@ -64,6 +64,7 @@ CITED = {  # accuracy %, from the publications (speedups not taken over)
 }
 GOALS = {"amd": 95.0, "nvidia": 92.0}
 SMOKE_STRIDE = 8
+HIDDEN = 32
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,11 +182,11 @@ def features(df: pd.DataFrame, emb: dict[str, np.ndarray] | None, modality: str)
 
 
 def fit_predict(X: np.ndarray, y: np.ndarray, train: np.ndarray, seed: int, epochs: int) -> np.ndarray:
-    """Small MLP (2 x 64, dropout), full-batch Adam; returns predicted class of the test rows."""
+    """Small MLP (2 x HIDDEN, dropout), full-batch AdamW; returns predicted class of the test rows."""
     torch.manual_seed(seed)
     st = oc.Standardizer().fit(X[train])
     Xt, yt = st(X[train]), torch.as_tensor(y[train])
-    net = oc.mlp(X.shape[1], 2, 64, 0.2)
+    net = oc.mlp(X.shape[1], 2, HIDDEN, 0.2)
     opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-2)
     for _ in range(epochs):
         opt.zero_grad()
@@ -218,7 +219,12 @@ def _spread(vals: list[float], scale: float, digits: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=3, help="classifier seeds; random-init encoders use the same")
-    ap.add_argument("--epochs", type=int, default=300)
+    ap.add_argument("--epochs", type=int, default=150)
+    ap.add_argument(
+        "--random-modalities",
+        default="fused",
+        help="modalities of the random-init control (comma-separated; each costs as much as a pre-trained row)",
+    )
     ap.add_argument("--folds", type=int, default=N_FOLDS, help="run only the first N of the 10 folds (smoke runs)")
     ap.add_argument("--tables", default=",".join(TABLES))
     ap.add_argument(
@@ -235,9 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         args.tables = "669"
     tables = [t for t in args.tables.split(",") if t]
     seeds = list(range(args.seeds))
-    configs = [("pretrained", m) for m in ("fused", "text", "graph")] + [
-        ("random-init", m) for m in ("fused", "text", "graph")
-    ]
+    configs = [("pretrained", m) for m in ("fused", "text", "graph")]
+    configs += [("random-init", m) for m in args.random_modalities.split(",") if m]
     if args.smoke:
         configs = [("pretrained", "fused")]
     encoders = oc.encoder_specs(seeds if any(c[0] == "random-init" for c in configs) else [])
@@ -339,7 +344,7 @@ def discussion(summary: list[dict], tables: list[str]) -> list[str]:
             cmp = []
             others = [s["method"] for s in summary if (s["table"], s["platform"]) == (t, p)]
             for m in others:
-                if m == best or m.startswith("Oracle"):
+                if m.startswith("ours") or m.startswith("Oracle"):
                     continue
                 a = 100 * _mean(summary, t, p, m, "accs")
                 cmp.append(f"{'beats' if acc > a else 'loses to' if acc < a else 'ties'} {m} ({a:.1f}%)")
@@ -355,6 +360,16 @@ def discussion(summary: list[dict], tables: list[str]) -> list[str]:
             lines.append(
                 f"* {t}-row table, {PLATFORMS[p]}: pre-trained fused encoder {acc:.1f}% accuracy, "
                 f"{sp:.2f}x mean speedup over static; {gap}; it " + "; ".join(cmp) + "."
+            )
+        abl = []
+        for enc in ("pretrained", "random-init"):
+            for mod in ("fused", "text", "graph"):
+                a = [100 * _mean(summary, t, p, f"ours: {enc} encoder, {mod}", "accs") for p in PLATFORMS]
+                if not np.isnan(a[0]):
+                    abl.append(f"{enc} {mod} {a[0]:.1f}% / {a[1]:.1f}%")
+        if len(abl) > 1:
+            lines.append(
+                f"* {t}-row table, ablations (AMD / NVIDIA accuracy, mean over seeds): " + "; ".join(abl) + "."
             )
         pre = [100 * _mean(summary, t, p, best, "accs") for p in PLATFORMS]
         rnd = [100 * _mean(summary, t, p, "ours: random-init encoder, fused", "accs") for p in PLATFORMS]
@@ -386,7 +401,9 @@ def write_report(path: Path, args, tables, summary, data, seconds: float, csv_na
         how = ", ".join(f"{v} rows {k}" for k, v in df["ir_from"].value_counts().items())
         ir_note.append(f"{t}-row table: {len(df)} rows, {df['ir_hash'].nunique()} distinct IR modules ({how})")
     cmd = "python experiments/devmap.py" + (
-        " --smoke" if args.smoke else f" --seeds {args.seeds} --epochs {args.epochs}"
+        " --smoke"
+        if args.smoke
+        else f" --seeds {args.seeds} --epochs {args.epochs} --random-modalities {args.random_modalities}"
     )
     partial = f"; only the first {args.folds} folds scored" if args.folds < N_FOLDS else ""
     lines = [
@@ -402,7 +419,7 @@ def write_report(path: Path, args, tables, summary, data, seconds: float, csv_na
         f"with the same seed){partial}.  ",
         f"Seeds: classifier seeds {', '.join(map(str, range(args.seeds)))}; the random-init encoder of seed s is "
         f"paired with classifier seed s. Cells of ours: mean over seeds (min-max).  ",
-        "Model: embedding (256) + log(1+transfer) + log(1+wgsize), standardized, MLP 2x64 ReLU, dropout 0.2, "
+        f"Model: embedding (256) + log(1+transfer) + log(1+wgsize), standardized, MLP 2x{HIDDEN} ReLU, dropout 0.2, "
         f"AdamW (lr 3e-3, wd 1e-2), {args.epochs} full-batch epochs, one model per fold and platform.  ",
         "Speedup: mean over samples of runtime(static mapping) / runtime(predicted device); static = CPU on AMD, "
         "GPU on NVIDIA.  ",

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Regenerate the tables in results/ from their scripts (numbers are never edited by hand).
+#
+#   experiments/tables.sh          the data-set tables: device mapping, thread coarsening
+#                                  (and loop vectorization from its measured grid, when its script exists)
+#   experiments/tables.sh --all    also the tables that measure this machine (A/A protocol, encoder
+#                                  latency, surrogate quality); they need a quiet machine and take longer
+#
+# Run time on the 2-core development machine (AMD EPYC), measured 2026-11-26 while a measurement
+# collection and another experiment shared the cores:
+#   devmap.py      32 min (embedding cache warm; 2 torch threads, which thrash on a shared machine:
+#                  the default is now 1). Cold, embedding the ~790 IR modules with the pre-trained
+#                  encoder and three random inits adds about 20 min (~0.5 s a module).
+#   coarsening.py  1.2 min (1 torch thread, cache warm; the 17 kernels' embeddings take seconds cold)
+# Each report states its own run time in its header.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -f .venv/bin/activate ] && source .venv/bin/activate
+
+run() { echo "== $*" >&2; /usr/bin/time -f "   %e s" python "$@"; }
+
+run experiments/devmap.py --seeds 3 --epochs 150 --random-modalities fused
+run experiments/coarsening.py --seeds 3 --epochs 400
+if [ -f experiments/vectorization.py ]; then run experiments/vectorization.py; fi
+
+if [ "${1:-}" = "--all" ]; then
+  run experiments/protocol_aa.py
+  run experiments/encoder_latency.py --repeats 5 --windows 1,2
+  run experiments/surrogate_quality.py --seeds 3 --epochs 100
+fi
