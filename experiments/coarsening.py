@@ -333,6 +333,18 @@ def discussion(summary: list[dict]) -> list[str]:
     return lines
 
 
+WHY = [
+    "Why (reading of the table, not a measurement): each model sees 16 training kernels, so the heads mostly "
+    "learn a GPU's typical CF and move away from it only when a neighbour is very similar; the no-embedding row "
+    "(best mean CF of the other kernels) is the bar an embedding has to clear. Nothing in the encoder's "
+    "self-supervised losses sees runtimes, and with 16 examples a downstream model cannot learn which embedding "
+    "directions matter for coarsening; where pre-trained and random-init rows differ by less than one kernel's "
+    "effect they are indistinguishable. What might close the gap to the 1.30x goal (untested): pooling the four "
+    "GPUs into one model with a GPU feature (4x the examples), the per-CF static features Magni et al. use, or a "
+    "pairwise (CF a better than CF b) formulation.",
+]
+
+
 def write_report(path: Path, args, summary, held, froms, seconds: float, csv_name: str) -> None:
     from encoder.embedding import WEIGHTS
 
@@ -397,6 +409,8 @@ def write_report(path: Path, args, summary, held, froms, seconds: float, csv_nam
         "## Discussion (computed from the numbers above)",
         "",
         *discussion(summary),
+        "",
+        *WHY,
         "",
         f"Per-sample predictions: `results/{csv_name}` (one row per GPU and kernel; `cf:` and `speedup:` columns per "
         "method and seed).",

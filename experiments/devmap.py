@@ -385,6 +385,19 @@ def discussion(summary: list[dict], tables: list[str]) -> list[str]:
     return lines
 
 
+WHY = [
+    "Why (reading of the table, not a measurement): random stratified folds put the other inputs of a kernel "
+    "(NPB classes, several inputs per kernel) in the training folds, so a model mostly has to recognise the kernel "
+    "and read the two runtime features; the runtime-features-only row shows what the embedding adds on top. A "
+    "randomly initialised encoder of the same shape already tells the ~250 kernels apart, which is what this "
+    "protocol rewards, so pre-training adds little here. The downstream model is a small MLP with one fixed "
+    "setting (no search against these folds); IR2Vec and PERFOGRAPH use other downstream models (IR2Vec: "
+    "gradient-boosted trees). What might close the gap to the goals (untested): a tree-based or tuned head, more "
+    "text windows for long kernels (one window by default), or a leave-one-benchmark-out check to see how much "
+    "of every method's accuracy is kernel recognition.",
+]
+
+
 def write_report(path: Path, args, tables, summary, data, seconds: float, csv_name: str) -> None:
     from encoder.embedding import WEIGHTS
 
@@ -451,6 +464,8 @@ def write_report(path: Path, args, tables, summary, data, seconds: float, csv_na
             ]
     lines += ["## Discussion (computed from the numbers above)", ""] + discussion(summary, tables)
     lines += [
+        "",
+        *WHY,
         "",
         f"Per-sample predictions: `results/{csv_name}` (one row per table, platform and sample; a `pred:` column "
         "per method and seed; `fold` is the test fold).",

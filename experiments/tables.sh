@@ -11,7 +11,7 @@
 #   devmap.py      32 min (embedding cache warm; 2 torch threads, which thrash on a shared machine:
 #                  the default is now 1). Cold, embedding the ~790 IR modules with the pre-trained
 #                  encoder and three random inits adds about 20 min (~0.5 s a module).
-#   coarsening.py  1.2 min (1 torch thread, cache warm; the 17 kernels' embeddings take seconds cold)
+#   coarsening.py  0.6-1.2 min (1 torch thread, cache warm; the 17 kernels' embeddings take seconds cold)
 # Each report states its own run time in its header.
 set -euo pipefail
 cd "$(dirname "$0")/.."
