@@ -115,6 +115,15 @@ def embed_encoded(
     return out[modality].numpy().astype(np.float32)
 
 
+def _model_digest(model: MIREncoder) -> str:
+    """Digest of an in-memory model's weights: two random-init controls never share cached vectors."""
+    h = hashlib.sha256()
+    for k, v in model.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return "mem" + h.hexdigest()[:16]
+
+
 def _digest(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -144,7 +153,7 @@ class Embedder:
         self.model = model if model is not None else load_model(weights)
         self.tok = tk.load(tokenizer)
         self.key = (
-            (_digest(weights) if model is None else f"mem{id(model)}")
+            (_digest(weights) if model is None else _model_digest(model))
             + f"-w{windows}"
             + ("" if modality == "fused" else f"-{modality}")
         )

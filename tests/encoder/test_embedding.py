@@ -41,3 +41,18 @@ def test_embed_cli_json_and_bad_input(tmp_path):
     bad = subprocess.run([*run, str(tmp_path / "missing.c")], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip().splitlines() == [f"encoder: error: no such file: {tmp_path / 'missing.c'}"]
+
+
+def test_in_memory_models_are_cached_by_their_weights_not_their_address():
+    """Two random-init controls must never share cached vectors; the same weights may."""
+    import torch
+
+    from encoder.embedding import Embedder, load_model
+    from encoder.model import MIREncoder
+
+    cfg = load_model().cfg
+    keys = []
+    for seed in (0, 1, 0):
+        torch.manual_seed(seed)
+        keys.append(Embedder(model=MIREncoder(cfg)).key)
+    assert keys[0] != keys[1] and keys[0] == keys[2]
