@@ -211,8 +211,18 @@ def build_space(kernel: Kernel, cores: int | None = None) -> Space:
                 )
             n_tile += 1
         if hint_site(prog, loop):
+            # gcc's `#pragma GCC unroll` must stand right before its `for`, where a work-sharing
+            # loop already has `#pragma omp for`: there the hint is clang's alone
             knobs.append(
-                Knob(f"{loop.name}.unroll", "source", UNROLL, "auto", "unroll count (1: no unrolling)", site=site)
+                Knob(
+                    f"{loop.name}.unroll",
+                    "source",
+                    UNROLL,
+                    "auto",
+                    "unroll count (1: no unrolling)",
+                    clang_only if loop.worksharing is not None else (),
+                    site=site,
+                )
             )
             if not loop.has_break and clang_only:
                 knobs.append(

@@ -87,3 +87,16 @@ def test_no_loop_hints_inside_a_collapsed_nest():
     names = {k.name for k in space.knobs}
     assert not any(n.startswith("L7.") for n in names)  # j loop of the collapse(2) nest (line 72)
     assert {"L10.unroll", "L10.vectorize", "L10.interleave"} <= names  # innermost j of i-k-j: still tunable
+
+
+def test_gcc_takes_no_unroll_hint_on_a_worksharing_loop():
+    """`#pragma omp for` then `#pragma GCC unroll` is rejected by gcc: that unroll knob needs clang."""
+    from autotune.discover import build_space
+    from autotune.kernel import Kernel
+    from tests.conftest import KERNELS
+
+    space = build_space(Kernel.load(KERNELS / "jacobi-1d.c"))
+    ws_unroll = [k for k in space.knobs if k.name.endswith(".unroll") and f"{k.name[:-7]}.schedule" in space]
+    assert ws_unroll, "jacobi-1d has innermost work-sharing loops"
+    for k in ws_unroll:
+        assert [c.describe() for c in k.conditions] == ["compiler=clang"]
