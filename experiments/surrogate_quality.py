@@ -61,6 +61,8 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "results"))
     args = ap.parse_args()
     torch.set_num_threads(2)
+    # hash the database as it is read: a collection may be appending to it while this runs
+    db_hash = hashlib.sha256(Path(args.db).read_bytes()).hexdigest()[:16]
     df = training_set(Path(args.db), machine.current().cpu_model)
     trained = Embedder(cache_dir=ROOT / ".encoder-cache")
     df = df[Featurizer(None).current(df)].reset_index(drop=True)
@@ -107,7 +109,6 @@ def main() -> None:
     )
     per_kernel = res.groupby(["kernel", "features"])["spearman"].mean().unstack("features")
     wins = int((per_kernel["pretrained"] > per_kernel["knobs-only"]).sum())
-    db_hash = hashlib.sha256(Path(args.db).read_bytes()).hexdigest()[:16]
     lines = [
         "# Surrogate quality: leave-kernel-out rank correlation",
         "",

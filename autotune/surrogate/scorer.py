@@ -23,6 +23,10 @@ from autotune.surrogate.data import Featurizer
 from autotune.surrogate.model import Ensemble, expected_improvement, gp_residual, one_thread
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "data" / "surrogate.pt"
+# Which of the encoder's embeddings the surrogate reads. Not the fused one: its only training
+# signal, the program-identity loss, pulls variants of one program together, and the leave-kernel-out
+# check (results/surrogate_quality.md) ranks it below the text and graph embeddings.
+MODALITY = "text"
 EMBED_TOP = 3  # distinct builds embedded per scoring call (each costs a clang run and the encoder)
 
 
@@ -133,5 +137,5 @@ def make_scorer(kernel: Kernel, space: Space) -> SurrogateScorer:
     from encoder.embedding import Embedder
 
     sur = Surrogate.load()
-    emb = Embedder(cache_dir=Path(".encoder-cache"))
+    emb = Embedder(cache_dir=Path(".encoder-cache"), modality=sur.meta.get("modality", "fused"))
     return SurrogateScorer(kernel, space, sur, Featurizer(emb), machine.usable_cores())

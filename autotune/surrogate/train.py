@@ -21,7 +21,7 @@ from autotune.collect import DEFAULT_CSV
 from autotune.errors import UserError
 from autotune.surrogate.data import Featurizer, load_records
 from autotune.surrogate.features import NAMES
-from autotune.surrogate.scorer import WEIGHTS, Surrogate
+from autotune.surrogate.scorer import MODALITY, WEIGHTS, Surrogate
 
 
 def training_set(db: Path, cpu_model: str | None = None):
@@ -44,12 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(WEIGHTS))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--epochs", type=int, default=200)
+    ap.add_argument("--modality", default=MODALITY, choices=("fused", "text", "graph"), help="encoder embedding used")
     a = ap.parse_args(argv)
     try:
         df = training_set(Path(a.db), machine.current().cpu_model)
         if len(df) < 20:
             raise UserError(f"{a.db}: {len(df)} usable records on this machine; collect more (`autotune collect`)")
-        fz = Featurizer(Embedder(cache_dir=Path(".encoder-cache")))
+        fz = Featurizer(Embedder(cache_dir=Path(".encoder-cache"), modality=a.modality))
         df = df[fz.current(df)].reset_index(drop=True)
         X = fz.database(df)
         y = df["log_speedup"].to_numpy()
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cpu_model": machine.current().cpu_model,
                 "trained_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
                 "seed": a.seed,
+                "modality": a.modality,
                 "epochs": a.epochs,
                 "log_speedup_mean": float(np.mean(y)),
             }
