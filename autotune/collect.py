@@ -71,6 +71,10 @@ class Task:
     def study(self) -> str:
         return f"{self.kernel}@{self.size}"
 
+    def load(self, kernel_dir: Path | None = None) -> Kernel:
+        """The suite kernel at this size preset."""
+        return Kernel.load((kernel_dir or ROOT / "kernels") / f"{self.kernel}.c", defines=[f"{self.size}_DATASET"])
+
 
 def suite_tasks(kernels: Sequence[str] | None, sizes: Sequence[str], kernel_dir: Path = ROOT / "kernels") -> list[Task]:
     manifest = json.loads((kernel_dir / "manifest.json").read_text())
@@ -301,7 +305,7 @@ def collect(
             continue
         if task not in benches:
             try:
-                kernel = Kernel.load(kernel_dir / f"{task.kernel}.c", defines=[f"{task.size}_DATASET"])
+                kernel = task.load(kernel_dir)
                 bench = Bench(kernel, options=opts)
                 bench.prepare()
             except UserError as exc:
@@ -342,6 +346,8 @@ def add_arguments(p) -> None:
 
 
 def run(a) -> int:
+    import sys
+
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from autotune import compilers
@@ -369,29 +375,24 @@ def run(a) -> int:
             sp = f"{float(rec['speedup']):.3f}x" if rec["speedup"] else rec["status"]
             progress.update(bar, advance=1, description=f"last: {rec['kernel']}@{rec['size']} {sp}")
 
-        added = collect(
-            tasks, db, a.seed, a.hours, a.max_records, Options(max_pairs=a.max_pairs, seed=a.seed), on_record=show
-        )
+        try:
+            added = collect(
+                tasks, db, a.seed, a.hours, a.max_records, Options(max_pairs=a.max_pairs, seed=a.seed), on_record=show
+            )
+        except KeyboardInterrupt:
+            print("autotune collect: interrupted; every finished record is saved, run again to go on", file=sys.stderr)
+            return 130
     print(f"{added} new records; {before + added} in {a.out} (raw Optuna journal {db.journal_path})")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
+    """`python -m autotune.collect ...` is `autotune collect ...`: one parser, one error path."""
     import sys
 
-    p = argparse.ArgumentParser(prog="autotune collect", description=__doc__.split("\n")[0])
-    add_arguments(p)
-    a = p.parse_args(argv)
-    SIGNALS.install()
-    try:
-        return run(a)
-    except UserError as exc:
-        print(f"autotune: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("autotune collect: interrupted; every finished record is saved, run again to go on", file=sys.stderr)
-        return 130
+    from autotune.cli import main as cli_main
+
+    return cli_main(["collect", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":  # pragma: no cover

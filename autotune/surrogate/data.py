@@ -23,8 +23,6 @@ from autotune.space import Config, Space
 from autotune.surrogate.features import knob_features
 from autotune.variant import make_variant
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-
 
 def load_records(csv_path: Path) -> pd.DataFrame:
     """The database's rows, with `config` parsed and `log_speedup` for the measured ones."""
@@ -59,7 +57,9 @@ class Featurizer:
 
         key = (kernel, size)
         if key not in self._kernels:
-            k = Kernel.load(ROOT / "kernels" / f"{kernel}.c", defines=[f"{size}_DATASET"])
+            from autotune.collect import Task
+
+            k = Task(kernel, size).load()
             self._kernels[key] = (k, build_space(k))
         return self._kernels[key]
 
