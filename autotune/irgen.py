@@ -18,6 +18,7 @@ from pathlib import Path
 from autotune import compilers
 from autotune.kernel import Kernel
 from autotune.variant import Variant
+from encoder.atomic import atomic_write_text
 
 IR_TIMEOUT_S = 300
 
@@ -62,8 +63,5 @@ def variant_ir(kernel: Kernel, variant: Variant, cache_dir: Path | None = None) 
     if proc.returncode != 0:
         first = next((ln for ln in proc.stderr.splitlines() if "error" in ln), proc.stderr.strip()[:200])
         raise IRGenError(f"{kernel.path}: clang could not emit IR: {first}")
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp_path = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp_path.write_text(proc.stdout)
-    os.replace(tmp_path, path)
+    atomic_write_text(path, proc.stdout)
     return proc.stdout

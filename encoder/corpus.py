@@ -50,7 +50,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -58,6 +57,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from encoder.atomic import atomic_write_text
 
 ALL_SOURCES: tuple[str, ...] = ("suite", "devmap", "coarsening", "neurovectorizer", "pretraining_ir", "csmith")
 DEFAULT_TARGET = 20_000
@@ -505,7 +506,7 @@ def _neurovectorizer_tasks(ctx: _Context, limit: int | None) -> list[Task]:
             if parts[-1] == "header.h":
                 inc_dir.mkdir(parents=True, exist_ok=True)
                 if not (inc_dir / "header.h").exists() or (inc_dir / "header.h").read_text() != text:
-                    _atomic_write(inc_dir / "header.h", text)
+                    atomic_write_text(inc_dir / "header.h", text)
             elif parts[-1].endswith(".c") and parts[-1] != "header.c":
                 files[parts[-1]] = text
     inc = (str(inc_dir),)
@@ -560,17 +561,6 @@ def split_of(group: str, seed: int) -> str:
 
 
 INDEX_FIELDS = ("hash", "source", "group", "variant", "split", "n_chars", "n_lines")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _truncate_partial_line(path: Path) -> None:
@@ -664,7 +654,7 @@ class _Corpus:
                     f"{self.out} was built with seed {cfg.get('seed')}, not {self.seed}: use another --out"
                 )
         else:
-            _atomic_write(path, json.dumps({"seed": self.seed, "format": 1}, indent=1) + "\n")
+            atomic_write_text(path, json.dumps({"seed": self.seed, "format": 1}, indent=1) + "\n")
 
     def close(self) -> None:
         self._index_fh.close()
@@ -702,7 +692,7 @@ class _Corpus:
                 continue
             path = self.modules / f"{r.hash}.ll"
             if not path.exists():
-                _atomic_write(path, r.text)
+                atomic_write_text(path, r.text)
             row = {
                 "hash": r.hash,
                 "source": task.source,
@@ -751,7 +741,7 @@ class _Corpus:
         return CorpusStats(sources, splits, self.prev_build_seconds + run_seconds, self.seed, tools)
 
     def write_stats(self, stats: CorpusStats) -> None:
-        _atomic_write(self.out / "stats.json", json.dumps(stats.to_json(), indent=1) + "\n")
+        atomic_write_text(self.out / "stats.json", json.dumps(stats.to_json(), indent=1) + "\n")
 
 
 def tool_versions() -> dict[str, str]:

@@ -9,7 +9,6 @@ CPU-bound on the model and lets a killed preprocessing run resume.
 from __future__ import annotations
 
 import csv
-import os
 import random
 from collections import defaultdict
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from torch import Tensor
 from torch_geometric.data import Batch, Data
 
 from encoder import tokenizer as tk
+from encoder.atomic import atomic_write
 
 SHARD_SIZE = 500
 MAX_NODES = 768  # graph crop in pre-training batches
@@ -64,9 +64,7 @@ def _shard_job(args: tuple[Path, list[dict[str, str]], str, Path]) -> tuple[int,
             continue
         keep = ("hash", "group", "split", "source")
         items.append({**{k: row[k] for k in keep}, "ids": ids, "graph": graph})
-    tmp = out.with_suffix(".tmp")
-    torch.save(items, tmp)
-    os.replace(tmp, out)
+    atomic_write(out, lambda tmp: torch.save(items, tmp))
     return len(items), failed
 
 

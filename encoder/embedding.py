@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from encoder import tokenizer as tk
+from encoder.atomic import atomic_write
 from encoder.model import EncoderConfig, MIREncoder
 
 if TYPE_CHECKING:
@@ -49,9 +50,7 @@ def save_weights(model: MIREncoder, path: Path = WEIGHTS, extra: dict | None = N
         first[ptr] = k
         state[k] = v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
     blob = {"config": model.cfg.to_dict(), "state": state, "aliases": aliases, "extra": extra or {}}
-    tmp = path.with_suffix(".tmp")
-    torch.save(blob, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: torch.save(blob, tmp))
 
 
 def load_model(path: Path = WEIGHTS) -> MIREncoder:
@@ -193,10 +192,7 @@ class Embedder:
         self._memo[h] = v
         p = self._cache_path(h)
         if p is not None:
-            p.parent.mkdir(parents=True, exist_ok=True)
-            tmp = p.with_suffix(f".{os.getpid()}.tmp.npy")
-            np.save(tmp, v)
-            os.replace(tmp, p)
+            atomic_write(p, lambda tmp: np.save(tmp, v))
 
     # --- the work -------------------------------------------------------------------------------
     def _embed_batch(self, irs: Sequence[str]) -> np.ndarray:

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import llvmlite.binding as llvm
 
+from encoder.atomic import atomic_write_text
+
 __all__ = [
     "IRError",
     "LANGUAGES",
@@ -103,10 +105,7 @@ def _cuda_stub_dir() -> Path:
     d = Path(tempfile.gettempdir()) / f"encoder-cuda-stub-{os.getuid()}"
     h = d / "curand_mtgp32_kernel.h"
     if not h.is_file():
-        d.mkdir(parents=True, exist_ok=True)
-        tmp = d / f".{os.getpid()}.tmp"
-        tmp.write_text("/* empty stand-in: see encoder/ir.py */\n")
-        tmp.replace(h)
+        atomic_write_text(h, "/* empty stand-in: see encoder/ir.py */\n")
     return d
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 import lzma
-import os
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ import torch
 from torch_geometric.data import Data
 
 from encoder import dataset as ds
+from encoder.atomic import atomic_write_bytes
 
 FORMAT = 1
 
@@ -57,10 +57,7 @@ def pack(modules: list[ds.Module], path: Path, meta: dict) -> int:
     }
     buf = io.BytesIO()
     np.savez(buf, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(lzma.compress(buf.getvalue(), preset=6))
-    os.replace(tmp, path)
+    atomic_write_bytes(path, lzma.compress(buf.getvalue(), preset=6))
     return path.stat().st_size
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from encoder import dataset as ds
+from encoder.atomic import atomic_write
 from encoder.model import EncoderConfig, MIREncoder, count_parameters
 
 
@@ -253,9 +253,7 @@ def evaluate(model: MIREncoder, modules: list[ds.Module], cfg: TrainConfig, batc
 
 
 def _save(path: Path, state: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def _state(model, opt, step, t_start, cfg: TrainConfig) -> dict:

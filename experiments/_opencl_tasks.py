@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from encoder.atomic import atomic_write  # noqa: E402
 from encoder.corpus import Variant, _module_text, _read_csv, _tar_texts, default_data_dir  # noqa: E402
 
 CACHE_DIR = ROOT / "build" / "experiments-embeddings"
@@ -142,10 +143,7 @@ def embed_all(irs: dict[str, str], name: str, seed: int | None, batch: int = 16)
             chunk = todo[k : k + batch]
             vecs = embed_encoded(model, _encode([irs[h] for h in chunk]), MAX_WINDOWS, "all")
             cached.update(zip(chunk, vecs, strict=True))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, **cached)
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: np.savez(tmp, **cached))
     return {h: cached[h] for h in irs}
 
 

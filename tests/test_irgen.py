@@ -26,3 +26,30 @@ def test_unroll_changes_the_ir_threads_do_not(tmp_path):
     assert h(["opt=O1"]) != base
     # cached by build key: a second call reads the file
     assert len(list(tmp_path.glob("*.ll"))) == 3
+
+
+@needs_clang
+def test_threads_writing_one_cache_entry_do_not_collide(tmp_path, monkeypatch):
+    """The featurizer asks for the same build from several threads (the CI failure of stop 7).
+
+    A slow rename forces the interleaving that failed there: every thread has written its
+    temporary file before the first one renames it.
+    """
+    import os
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    real_replace = os.replace
+
+    def slow_replace(a, b):
+        time.sleep(0.2)
+        real_replace(a, b)
+
+    monkeypatch.setattr(os, "replace", slow_replace)
+    k = Kernel.load(KERNELS / "jacobi-1d.c", defines=["MINI_DATASET"])
+    space = build_space(k)
+    v = make_variant(k, space, space.parse_assignments([]))
+    with ThreadPoolExecutor(6) as ex:
+        irs = list(ex.map(lambda _: variant_ir(k, v, tmp_path), range(6)))
+    assert len(set(irs)) == 1 and irs[0].startswith("; ModuleID")
+    assert [p.name for p in tmp_path.iterdir()] == [f"{v.build_key(k)}.ll"]  # no temporary left

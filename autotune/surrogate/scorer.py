@@ -21,6 +21,7 @@ from autotune.kernel import Kernel
 from autotune.space import Config, Space
 from autotune.surrogate.data import Featurizer
 from autotune.surrogate.model import Ensemble, expected_improvement, gp_residual, one_thread
+from encoder.atomic import atomic_write
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "data" / "surrogate.pt"
 # Which of the encoder's embeddings the surrogate reads. Not the fused one: its only training
@@ -45,10 +46,8 @@ class Surrogate:
         return cls(full, knobs, {"records": int(len(y))})
 
     def save(self, path: Path = WEIGHTS) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save({"full": self.full.state(), "knobs": self.knobs.state(), "meta": self.meta}, tmp)
-        tmp.replace(path)
+        blob = {"full": self.full.state(), "knobs": self.knobs.state(), "meta": self.meta}
+        atomic_write(path, lambda tmp: torch.save(blob, tmp))
 
     @classmethod
     def load(cls, path: Path = WEIGHTS) -> Surrogate:

@@ -1,0 +1,43 @@
+"""Atomic file replacement: readers see the old file or the new one, never half of one.
+
+Every cache and checkpoint in the project is written this way. The temporary file gets a
+unique name from `mkstemp` in the target's own folder (so `os.replace` stays one rename on one
+file system); a name built from the process id alone is not enough, because threads of one
+process (the surrogate's featurizer runs clang from a thread pool) write the same cache entry
+at the same time.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Call `write(tmp)` and rename `tmp` onto `path`; `tmp` keeps `path`'s suffix.
+
+    Keeping the suffix matters to writers that append one when it is missing (numpy's
+    `save`/`savez`). The folder is created if needed; a failed write leaves no temporary file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """`atomic_write` for a text file."""
+    atomic_write(path, lambda p: p.write_text(text))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """`atomic_write` for a binary file."""
+    atomic_write(path, lambda p: p.write_bytes(data))
