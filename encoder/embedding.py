@@ -201,7 +201,10 @@ class Embedder:
 
         encoded = []
         for text in irs:
-            ids = self.tok.encode(tk.module_body(text)).ids
+            if self.windows == 1:  # one window reads the head of the module only
+                ids = tk.encode_head(self.tok, text, self.model.cfg.max_len)
+            else:
+                ids = self.tok.encode(tk.module_body(text)).ids
             g = to_pyg(build_graph(text), lambda s: tk.encode_units(self.tok, s), max_tokens=MAX_NODE_TOKENS)
             encoded.append((ids, g))
         return embed_encoded(self.model, encoded, self.windows, self.modality)

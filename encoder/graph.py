@@ -29,7 +29,6 @@ terminator already has a control edge into the phi's block.
 
 from __future__ import annotations
 
-import ctypes
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from typing import TYPE_CHECKING
 import llvmlite.binding as llvm
 from llvmlite.binding import ValueKind
 
+from encoder import _llraw as raw
 from encoder.ir import parse
 
 if TYPE_CHECKING:
@@ -149,25 +149,24 @@ _CONSTANT_CLASS = {
     ValueKind.block_address: "blockaddress",
     ValueKind.constant_token_none: "none",
 }
-_GLOBAL_KINDS = {ValueKind.global_variable, ValueKind.function, ValueKind.global_alias, ValueKind.global_ifunc}
-_NO_EDGE_KINDS = {ValueKind.basic_block, ValueKind.metadata_as_value, ValueKind.inline_asm}
+# value kinds as the ints `_llraw.value_kind` returns
+_GLOBAL_KINDS = {
+    int(k) for k in (ValueKind.global_variable, ValueKind.function, ValueKind.global_alias, ValueKind.global_ifunc)
+}
+_NO_EDGE_KINDS = {int(k) for k in (ValueKind.basic_block, ValueKind.metadata_as_value, ValueKind.inline_asm)}
+_FUNCTION, _INLINE_ASM, _BASIC_BLOCK = int(ValueKind.function), int(ValueKind.inline_asm), int(ValueKind.basic_block)
+_INSTRUCTION, _ARGUMENT = int(ValueKind.instruction), int(ValueKind.argument)
 _CALL_OPCODES = {"call", "invoke", "callbr"}
 
 
-def _key(v: llvm.ValueRef | llvm.TypeRef) -> int:
-    """The address of the underlying LLVM object: identity across llvmlite wrapper objects."""
-    return ctypes.cast(v._as_parameter_, ctypes.c_void_p).value or 0
-
-
 class _TypeNames(dict[int, str]):
-    """Printed types by llvm::Type* (types are uniqued per context): printing costs 3 FFI calls."""
+    """Printed types by llvm::Type* (types are uniqued per context): print each one once."""
 
-    def of(self, v: llvm.ValueRef) -> str:
-        t = v.type
-        k = _key(t)
-        s = self.get(k)
+    def of(self, v: int) -> str:
+        t = raw.type_of(v)
+        s = self.get(t)
         if s is None:
-            s = self[k] = str(t)
+            s = self[t] = raw.type_text(t)
         return s
 
 
@@ -190,33 +189,35 @@ def build_graph(ir: str | llvm.ModuleRef) -> ProgramGraph:
     Node numbering is deterministic: functions in module order; for a declaration one node;
     for a definition its arguments, then per instruction the instruction node followed by the
     variable it defines; after all functions, globals and constants in order of first use.
+    The walk goes through `encoder._llraw` (values are llvm::Value* ints): the object API
+    cost a wrapper and a lock per query, about 5,000 per suite kernel.
     """
-    mod = parse(ir) if isinstance(ir, str) else ir
+    mod = parse(ir) if isinstance(ir, str) else ir  # keeps every pointer below alive
     g = ProgramGraph()
     types = _TypeNames()
     values: dict[int, int] = {}  # llvm::Value* of an argument / instruction result / global -> variable node
     functions: dict[int, _Function] = {}  # llvm::Function* -> entry/returns of a definition
     declarations: dict[int, int] = {}  # llvm::Function* -> its single node
     names: dict[int, str] = {}  # llvm::Function* -> name
-    bodies: list[list[list[tuple[int, llvm.ValueRef, str]]]] = []  # per definition, per block
+    bodies: list[list[list[tuple[int, int, str]]]] = []  # per definition, per block: (node, inst, opcode)
+    first: dict[int, int] = {}  # llvm::BasicBlock* -> its first instruction node
 
     # Pass 1: nodes for every function, so that edges may point forward (calls, phis).
-    for fn in mod.functions:
-        fkey = _key(fn)
-        names[fkey] = fn.name
-        if fn.is_declaration:
-            if fn.name.startswith("llvm.dbg."):
+    for fn in raw.functions(raw.module_pointer(mod)):
+        fname = names[fn] = raw.name(fn)
+        if raw.is_declaration(fn):
+            if fname.startswith("llvm.dbg."):
                 continue
-            declarations[fkey] = g.add_node(INSTRUCTION, f"declare {callee_label(fn.name)}")
+            declarations[fn] = g.add_node(INSTRUCTION, f"declare {callee_label(fname)}")
             continue
-        for arg in fn.arguments:
-            values[_key(arg)] = g.add_node(VARIABLE, types.of(arg))
-        blocks: list[list[tuple[int, llvm.ValueRef, str]]] = []
+        for arg in raw.arguments(fn):
+            values[arg] = g.add_node(VARIABLE, types.of(arg))
+        blocks: list[list[tuple[int, int, str]]] = []
         returns: list[int] = []
-        for block in fn.blocks:
-            insts: list[tuple[int, llvm.ValueRef, str]] = []
-            for inst in block.instructions:
-                op = inst.opcode
+        for block in raw.blocks(fn):
+            insts: list[tuple[int, int, str]] = []
+            for inst in raw.instructions(block):
+                op = raw.opcode(inst)
                 node = g.add_node(INSTRUCTION, op)
                 insts.append((node, inst, op))
                 if op == "ret":
@@ -224,10 +225,11 @@ def build_graph(ir: str | llvm.ModuleRef) -> ProgramGraph:
                 ty = types.of(inst)
                 if ty != "void":
                     var = g.add_node(VARIABLE, ty)
-                    values[_key(inst)] = var
+                    values[inst] = var
                     g.edges.append((node, var, DATA, 0))
+            first[block] = insts[0][0]
             blocks.append(insts)
-        functions[fkey] = _Function(entry=blocks[0][0][0], returns=returns)
+        functions[fn] = _Function(entry=blocks[0][0][0], returns=returns)
         bodies.append(blocks)
 
     # Pass 2: edges.
@@ -242,52 +244,49 @@ def build_graph(ir: str | llvm.ModuleRef) -> ProgramGraph:
             g.edges.append((decl, call, CALL, position))
 
     for blocks in bodies:
-        first = {}  # llvm::BasicBlock* -> first instruction node
-        for insts in blocks:
-            first[_key(insts[0][1].block)] = insts[0][0]
         constants: dict[int, int] = {}
         for insts in blocks:
             for (node, _, _), (nxt, _, _) in zip(insts, insts[1:], strict=False):
                 g.edges.append((node, nxt, CONTROL, 0))
             for node, inst, op in insts:
-                operands = list(inst.operands)
-                kinds = [o.value_kind for o in operands]
+                operands = raw.operands(inst)
+                kinds = [raw.value_kind(o) for o in operands]
                 is_call = op in _CALL_OPCODES
                 callee_key = None
                 if is_call and operands:
                     callee, ckind = operands[-1], kinds[-1]
-                    if ckind == ValueKind.function:
-                        callee_key = _key(callee)
+                    if ckind == _FUNCTION:
+                        callee_key = callee
                         if callee_key not in functions:  # external: its name says what it does
-                            g.node_texts[node] = f"{op} {callee_label(callee.name)}"
+                            g.node_texts[node] = f"{op} {callee_label(raw.name(callee))}"
                         link_call(node, callee_key, CALL_DIRECT)
-                    elif ckind == ValueKind.inline_asm:
+                    elif ckind == _INLINE_ASM:
                         g.node_texts[node] = f"{op} asm"
                     else:
                         g.node_texts[node] = f"{op} indirect"
                 launcher = callee_key is not None and names.get(callee_key, "").startswith("__kmpc_")
                 successors: list[int] = []
                 for pos, (o, kind) in enumerate(zip(operands, kinds, strict=True)):
-                    if kind == ValueKind.basic_block:
-                        successors.append(first[_key(o)])
+                    if kind == _BASIC_BLOCK:
+                        successors.append(first[o])
                         continue
                     if kind in _NO_EDGE_KINDS:
                         continue
                     if is_call and pos == len(operands) - 1 and callee_key is not None:
                         continue  # the direct callee: a call edge, not data
-                    k = _key(o)
-                    if kind == ValueKind.instruction or kind == ValueKind.argument:
-                        src = values[k]
+                    if kind == _INSTRUCTION or kind == _ARGUMENT:
+                        src = values[o]
                     elif kind in _GLOBAL_KINDS:
-                        src = values.get(k)
+                        src = values.get(o)
                         if src is None:
-                            src = values[k] = g.add_node(VARIABLE, types.of(o))
-                        if launcher and kind == ValueKind.function and k in functions:
-                            link_call(node, k, CALL_LAUNCHED)
+                            src = values[o] = g.add_node(VARIABLE, types.of(o))
+                        if launcher and kind == _FUNCTION and o in functions:
+                            link_call(node, o, CALL_LAUNCHED)
                     else:
-                        src = constants.get(k)
+                        src = constants.get(o)
                         if src is None:
-                            src = constants[k] = g.add_node(CONSTANT, _constant_text(o, kind, types.of(o)))
+                            text = _constant_text(raw.value_ref(o), ValueKind(kind), types.of(o))
+                            src = constants[o] = g.add_node(CONSTANT, text)
                     g.edges.append((src, node, DATA, pos))
                 if op == "br" and len(successors) == 2:
                     successors.reverse()  # operands are [cond, false, true]: make 0 the true branch

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import llvmlite.binding as llvm
 
+from encoder import _llraw as raw
 from encoder.atomic import atomic_write_text
 
 __all__ = [
@@ -422,21 +423,21 @@ def _clear_local_names(mod: llvm.ModuleRef) -> None:
     With no names the LLVM printer numbers arguments and values %0, %1, ... in order of
     definition, which is canonical; blocks get readable, order-based labels.
     """
-    for fn in mod.functions:
-        if fn.is_declaration:
+    for fn in raw.functions(raw.module_pointer(mod)):
+        if raw.is_declaration(fn):
             continue
-        for arg in fn.arguments:
-            arg.name = ""
-        blocks = list(fn.blocks)
+        for arg in raw.arguments(fn):
+            raw.set_name(arg, "")
+        blocks = list(raw.blocks(fn))
         # Clear everything first: naming block 0 "bb1" while a later value still holds that name
         # would make LLVM pick a suffixed name instead.
         for block in blocks:
-            block.name = ""
-            for inst in block.instructions:
-                if inst.name:
-                    inst.name = ""
+            raw.set_name(block, "")
+            for inst in raw.instructions(block):
+                if raw.name(inst):
+                    raw.set_name(inst, "")
         for i, block in enumerate(blocks):
-            block.name = f"bb{i}"
+            raw.set_name(block, f"bb{i}")
 
 
 def _strip_text(ir: str) -> str:

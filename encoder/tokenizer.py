@@ -61,6 +61,28 @@ def module_body(ir: str) -> str:
     return "\n".join(keep)
 
 
+
+def encode_head(tok: Tokenizer, ir: str, n: int) -> list[int]:
+    """The first `n` ids of `tok.encode(module_body(ir)).ids`, tokenising only what they need.
+
+    Why: one text window (the embedder's default) reads the first `n` tokens, and tokenising a
+    whole suite kernel cost more than building its graph. Pre-tokenisation splits on
+    whitespace first, so the tokens of whole lines do not depend on what follows them: a prefix
+    cut at a line end encodes to the same leading ids. The prefix doubles until it yields more
+    than `n` ids (the margin keeps the closing special token out of the head).
+    """
+    body = module_body(ir)
+    cut = 4 * n  # characters; IR runs about three to a token
+    while cut < len(body):
+        end = body.find("\n", cut)
+        if end < 0:
+            break
+        ids = tok.encode(body[:end]).ids
+        if len(ids) > n + 1:
+            return ids[:n]
+        cut = 2 * end
+    return tok.encode(body).ids[:n]
+
 def train(texts: Iterable[str], vocab_size: int = DEFAULT_VOCAB, min_frequency: int = 2) -> Tokenizer:
     """Train the WordPiece vocabulary on module bodies."""
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=64))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from encoder import ir as irmod
 from encoder import tokenizer as tk
+from tests.conftest import KERNELS, ROOT, needs_clang
 
 IR = """; ModuleID = 'x'
 source_filename = "x.c"
@@ -47,3 +49,17 @@ def test_windows_cover_long_sequences():
     assert [w[1] for w in tk.windows(ids, 100, 1)] == [10]
     short = list(tk.windows([tk.CLS, 5, 6], 100, 4))
     assert short == [[tk.CLS, 5, 6]]
+
+
+
+@needs_clang
+def test_encode_head_is_the_head_of_the_whole_encoding():
+    """The embedder tokenises only a module's head; it must be exactly what the whole gives."""
+    tok = tk.load()
+    for k in ("gemm", "lu"):
+        ir = irmod.compile_to_ir(KERNELS / f"{k}.c", opt="O1", include_dirs=[ROOT / "autotune" / "include"])
+        text = irmod.normalize(ir)
+        whole = tok.encode(tk.module_body(text)).ids
+        assert len(whole) > 600  # long enough that the head is a real prefix
+        for n in (8, 64, 256, len(whole) + 10):
+            assert tk.encode_head(tok, text, n) == whole[:n]
