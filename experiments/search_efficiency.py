@@ -142,12 +142,19 @@ def quiet_gate(max_busy: float, log: Callable[[str], None], poll_s: float = 30.0
     Why: on two shared cores another job's load decides whether two threads beat
     one, so a landscape recorded under load describes the load, not the kernel.
     The check runs between measurements, when this process is idle, so what it
-    sees is everyone else.
+    sees is everyone else. Work under `nice` does not count: the scheduler gives a
+    nice-19 process about 1.5% of a core against a normal one, so it cannot take a
+    core from the measured runs (and the rest of the project's work can go on beside
+    a recording when started with `nice -n 19`).
     """
+
+    def busy_now() -> float:
+        t = psutil.cpu_times_percent(interval=0.5)
+        return (100.0 - t.idle - t.nice - getattr(t, "iowait", 0.0)) / 100
 
     def gate() -> None:
         waited = 0.0
-        while (busy := psutil.cpu_percent(interval=0.5) / 100) > max_busy:
+        while (busy := busy_now()) > max_busy:
             if waited % 600 == 0:
                 log(f"waiting for a quiet machine: {busy:.0%} of the CPUs busy with other work (> {max_busy:.0%})")
             time.sleep(poll_s)
