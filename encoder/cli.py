@@ -84,6 +84,31 @@ def cmd_export(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_match_head(a: argparse.Namespace) -> int:
+    """Second stage: fit the matching head on whole train modules (encoder frozen), in the weights file."""
+    import json
+
+    import torch
+
+    from encoder import dataset as ds
+    from encoder.embedding import load_model, save_weights
+    from encoder.match_head import train_match_head
+
+    weights = Path(a.weights) if a.weights else Path(a.run) / "weights.pt"
+    if not weights.exists():
+        raise FileNotFoundError(f"{weights}: no weights; pass --run with a finished pre-training run or --weights")
+    torch.set_num_threads(a.threads)
+    model = load_model(weights)
+    extra = torch.load(weights, weights_only=False).get("extra", {})
+    modules = ds.load_modules(Path(a.tensors))
+    if not modules:
+        raise FileNotFoundError(f"{a.tensors}: no tensor shards; run `encoder pretrain` on the corpus first")
+    record = train_match_head(model, modules, seed=a.seed, epochs=a.epochs, max_modules=a.modules)
+    save_weights(model, weights, extra={**extra, "match_head": record})
+    print(json.dumps(record))
+    return 0
+
+
 def cmd_embed(a: argparse.Namespace) -> int:
     from encoder.embedding import Embedder
 
@@ -154,6 +179,16 @@ def parser() -> argparse.ArgumentParser:
     x.add_argument("--tensors", default="build/pretrain/tensors", help="pre-processed tensors of the same corpus")
     x.add_argument("--command", action="append", default=None, help="the commands that made the run (model card)")
     x.set_defaults(func=cmd_export)
+
+    h = sub.add_parser("match-head", help="second stage: fit the matching head on whole modules, encoder frozen")
+    h.add_argument("--run", default="build/pretrain", help="the run whose weights.pt is updated in place")
+    h.add_argument("--weights", default=None, help="default RUN/weights.pt")
+    h.add_argument("--tensors", default="build/pretrain/tensors", help="pre-processed tensors of the corpus")
+    h.add_argument("--modules", type=int, default=0, help="train modules embedded for the head (0: all)")
+    h.add_argument("--epochs", type=int, default=60)
+    h.add_argument("--seed", type=int, default=0)
+    h.add_argument("--threads", type=int, default=1, help="torch threads")
+    h.set_defaults(func=cmd_match_head)
 
     e = sub.add_parser("embed", help="embed .c/.cl/.cu/.ll files with the shipped weights")
     e.add_argument("files", nargs="+")

@@ -391,14 +391,15 @@ def _train_record(cfg: TrainConfig, state: dict, metrics: dict, n_modules: int, 
 
 
 def export(model: MIREncoder, record: dict, modules: list[ds.Module], corpus: Path, run_dir: Path, log=print) -> dict:
-    """Held-out retrieval check, then install weights, tokenizer and model card into the package."""
+    """Held-out retrieval and intact-module matching checks, then install weights, tokenizer and model card."""
     import shutil
 
     from encoder import card, evaluate
     from encoder.embedding import TOKENIZER, WEIGHTS, save_weights
 
     val = [m for m in modules if m.split != "train"]
-    result = {**record, **evaluate.retrieval_check(model, val, record.get("seed", 0))}
+    seed = record.get("seed", 0)
+    result = {**record, **evaluate.retrieval_check(model, val, seed), **evaluate.matching_check(model, val, seed)}
     save_weights(model, WEIGHTS, extra=result)
     if (run_dir / "tokenizer.json").exists() and (run_dir / "tokenizer.json").resolve() != TOKENIZER.resolve():
         shutil.copyfile(run_dir / "tokenizer.json", TOKENIZER)

@@ -65,7 +65,7 @@ from autotune.search.strategies import make_sampler  # noqa: E402
 from autotune.space import Space  # noqa: E402
 from autotune.surrogate.data import Featurizer  # noqa: E402
 from autotune.surrogate.features import NAMES  # noqa: E402
-from autotune.surrogate.scorer import Surrogate, SurrogateScorer  # noqa: E402
+from autotune.surrogate.scorer import MODALITY, Surrogate, SurrogateScorer  # noqa: E402
 from autotune.surrogate.train import training_set  # noqa: E402
 from encoder.embedding import Embedder  # noqa: E402
 from experiments._report import markdown_table  # noqa: E402
@@ -197,7 +197,13 @@ def train_heldout(
     Reused when `out` was trained on the same database bytes, held-out set, seed and epochs.
     """
     digest = db_hash(db)
-    want = {"db_sha256": digest, "held_out": sorted(held_out), "seed": seed, "epochs": epochs}
+    want = {
+        "db_sha256": digest,
+        "held_out": sorted(held_out),
+        "seed": seed,
+        "epochs": epochs,
+        "modality": featurizer.embedder.modality,
+    }
     if out.exists():
         sur = Surrogate.load(out)
         if all(sur.meta.get(k) == v for k, v in want.items()):
@@ -310,7 +316,7 @@ def run_case(c: Case, sur: Surrogate, fz: Featurizer, seeds: list[int], budgets:
 
     def factory(kernel, space):
         """A cold scorer, as a fresh `autotune run` on a new kernel has: no IR or embedding cached yet."""
-        cold = Featurizer(Embedder(model=fz.embedder.model, cache_dir=None))
+        cold = Featurizer(Embedder(model=fz.embedder.model, cache_dir=None, modality=fz.embedder.modality))
         return SurrogateScorer(kernel, space, sur, cold, cores)
 
     rows = []
@@ -559,7 +565,7 @@ def run(a: argparse.Namespace, argv: list[str] | None) -> int:
         record(cases, seed=0, max_busy=a.max_busy)
         return 0
     db = Path(a.db)
-    fz = Featurizer(Embedder(cache_dir=ROOT / ".encoder-cache"))
+    fz = Featurizer(Embedder(cache_dir=ROOT / ".encoder-cache", modality=MODALITY))  # as the shipped surrogate
     t0 = time.perf_counter()
     sur = train_heldout(db, held_out, sur_path, fz, seed=0, epochs=a.epochs)
     print(f"held-out surrogate: {sur.meta['records']} records, {time.perf_counter() - t0:.0f} s -> {sur_path}")

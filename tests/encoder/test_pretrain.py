@@ -134,3 +134,34 @@ def test_batches_depend_only_on_seed_and_step(corpus, tmp_path):
     for a, b in zip(whole[2:], tail, strict=True):
         assert torch.equal(a["masked"], b["masked"]) and torch.equal(a["neg_ei"], b["neg_ei"])
     assert not torch.equal(whole[0]["masked"], whole[1]["masked"])
+
+
+def test_match_head_stage_changes_only_the_head_and_pairs_are_what_they_say(corpus, tmp_path):
+    """The second stage (`encoder match-head`) refits the matching head on whole modules."""
+    import random
+
+    from encoder import evaluate as ev
+    from encoder.match_head import train_match_head
+
+    cfg = TrainConfig(steps=5, batch=8, lr=3e-3, warmup=1, eval_every=1000, eval_batches=1, model=TINY)
+    run(corpus, tmp_path / "r", cfg, vocab=300, jobs=1, export_weights=False)
+    modules = ds.load_modules(tmp_path / "r" / "tensors")
+    pairs = ev.matching_pairs(modules, random.Random(0))
+    assert [i for i, j in pairs["own"]] == [j for i, j in pairs["own"]] == list(range(len(modules)))
+    assert all(modules[i].group != modules[j].group for i, j in pairs["other_program"])
+    assert all(modules[i].group == modules[j].group and i != j for i, j in pairs["sibling"])
+    assert len(pairs["sibling"]) == len(modules)  # every program here has four variants
+
+    torch.manual_seed(0)
+    model = MIREncoder(replace(TINY, vocab_size=300))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match="four programs"):  # trisolv is held out: three train programs
+        train_match_head(model, modules, epochs=1, log=lambda s: None)
+    everything = [replace(m, split="train") for m in modules]
+    rec = train_match_head(model, everything, epochs=3, max_modules=100, log=lambda s: None)
+    after = model.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(k.startswith("match.") for k in changed), changed
+    assert rec["modules"] == 16 and rec["programs"] == 4 and rec["dev_programs"] == 2
+    check = ev.matching_check(model, modules)
+    assert set(check) >= {"intact_match_acc", "intact_match_own", "intact_match_sibling", "intact_match_modules"}
