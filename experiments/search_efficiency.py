@@ -10,7 +10,7 @@ recorded measurements (`ReplayMeasurer`).
 
 Stages (`--stage`):
 * `record`: measure every configuration of each test kernel's sub-space at
-  SMALL into build/search_efficiency/<kernel>.csv (+ .json). Real timing,
+  SMALL into results/search_efficiency_recordings/<kernel>.csv (+ .json). Real timing,
   tens of minutes per kernel on two cores; resumable (rerun to continue);
   never run by the tests.
 * `train`: the surrogate's prior trained, exactly as autotune/surrogate/train.py
@@ -72,6 +72,7 @@ from experiments._report import markdown_table  # noqa: E402
 from experiments.record_replay import record_space  # noqa: E402
 
 WORK = ROOT / "build" / "search_efficiency"
+RECORDINGS = ROOT / "results" / "search_efficiency_recordings"  # committed: the replay needs no timing
 SMOKE_REPLAY = ROOT / "tests" / "data" / "replay" / "jacobi1d_small.csv"
 STRATEGIES = ("random", "tpe", "guided")
 NEAR = 0.95  # "within 5% of the best known"
@@ -107,10 +108,10 @@ class Case:
     csv: Path
 
 
-def case(name: str, work: Path) -> Case:
+def case(name: str, recordings: Path) -> Case:
     """The sub-space as recorded when a recording exists (knob discovery may change since), else as defined."""
     kernel = Kernel.load(ROOT / "kernels" / f"{name}.c", defines=[f"{SIZE}_DATASET"])
-    csv_path = work / f"{name}.csv"
+    csv_path = recordings / f"{name}.csv"
     meta = csv_path.with_suffix(".json")
     if meta.exists():
         space = space_from_spec(json.loads(meta.read_text())["knobs"])
@@ -532,7 +533,10 @@ def main(argv: list[str] | None = None) -> int:
         help="record: wait before each measurement while other work uses more than this share of the CPUs (1: never)",
     )
     ap.add_argument("--db", default=str(DEFAULT_CSV))
-    ap.add_argument("--work", default=None, help="recordings and the held-out surrogate (build/search_efficiency)")
+    ap.add_argument("--work", default=None, help="the held-out surrogate (build/search_efficiency)")
+    ap.add_argument(
+        "--recordings", default=None, help="one CSV + JSON per test kernel (results/search_efficiency_recordings)"
+    )
     ap.add_argument("--out", default=None, help="where the table goes (results/; --smoke: <work>/smoke)")
     a = ap.parse_args(argv)
     threads, verbosity = torch.get_num_threads(), optuna.logging.get_verbosity()
@@ -555,7 +559,8 @@ def run(a: argparse.Namespace, argv: list[str] | None) -> int:
         out = Path(a.out) if a.out else work / "smoke"
         sur_path = work / "smoke" / "surrogate-heldout.pt"
     else:
-        cases, seeds, budgets = [case(k, work) for k in a.kernels], list(range(a.seeds)), sorted(a.budgets)
+        recordings = Path(a.recordings) if a.recordings else RECORDINGS
+        cases, seeds, budgets = [case(k, recordings) for k in a.kernels], list(range(a.seeds)), sorted(a.budgets)
         held_out = sorted(TEST_KERNELS)  # always all of them: one prior for every case
         out = Path(a.out) if a.out else ROOT / "results"
         sur_path = work / "surrogate-heldout.pt"
