@@ -52,8 +52,11 @@ def test_smoke_writes_a_well_formed_table(smoke: Path):
         "random",
         "tpe",
         "guided",
+        "guided-knobs",
+        "guided-flat",
         "exhaustive",
     ]
+    assert "Where guided's edge comes from" in md
     assert "| jacobi-1d | 10 |" in md
     assert "nan" not in md.lower()
 
@@ -61,8 +64,8 @@ def test_smoke_writes_a_well_formed_table(smoke: Path):
 @needs_db
 def test_smoke_csv_is_consistent_with_the_recording(smoke: Path):
     runs = pd.read_csv(smoke / "search_efficiency.csv")
-    assert set(runs["strategy"]) == {"random", "tpe", "guided", "exhaustive"}
-    assert (runs["kernel"] == "jacobi-1d").all() and (runs["seed"] == 0).all() and len(runs) == 4
+    assert set(runs["strategy"]) == {"random", "tpe", "guided", "guided-knobs", "guided-flat", "exhaustive"}
+    assert (runs["kernel"] == "jacobi-1d").all() and (runs["seed"] == 0).all() and len(runs) == 6
     land = se.landscape(se.smoke_case())
     best = land["value"].max()
     assert runs["best_known"].iloc[0] == pytest.approx(best)
