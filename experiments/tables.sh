@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the tables in results/ from their scripts (numbers are never edited by hand).
 #
-#   experiments/tables.sh          the data-set tables: device mapping, thread coarsening, and loop
+#   experiments/tables.sh          the data-set tables: device mapping, thread coarsening, search efficiency, and loop
 #                                  vectorization from its committed measured grid (results/vectorization_grid.csv;
 #                                  the grid itself is measured once by `vectorization.py --stage record`,
 #                                  hours of real timing, and never by this script)
@@ -14,6 +14,9 @@
 #                  the default is now 1). Cold, embedding the ~790 IR modules with the pre-trained
 #                  encoder and three random inits adds about 20 min (~0.5 s a module).
 #   coarsening.py  0.6-1.2 min (1 torch thread, cache warm; the 17 kernels' embeddings take seconds cold)
+#   search_efficiency.py  7-9 min: replays the committed recordings (results/search_efficiency_recordings/,
+#                  measured once by `--stage record`, 53 min of real timing for 6 kernels x 96 configurations);
+#                  guided's overhead column is wall time, so it wants a quiet machine
 #   vectorization.py  predict stage only; its report states its run time (3 loops: 0.1 min, cold).
 #                  Recording its grid (not done here) took 38-51 s a loop on a 3-loop slice while the
 #                  machine was shared: about 3-4 h for 300 loops.
@@ -26,6 +29,7 @@ run() { echo "== $*" >&2; /usr/bin/time -f "   %e s" python "$@"; }
 
 run experiments/devmap.py --seeds 3 --epochs 150 --random-modalities fused
 run experiments/coarsening.py --seeds 3 --epochs 400
+run experiments/search_efficiency.py
 if [ -f results/vectorization_grid.csv ]; then
   run experiments/vectorization.py --seeds 3
 else
