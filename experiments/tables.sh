@@ -39,5 +39,5 @@ fi
 if [ "${1:-}" = "--all" ]; then
   run experiments/protocol_aa.py
   run experiments/encoder_latency.py --repeats 5 --windows 1,2
-  run experiments/surrogate_quality.py --seeds 3 --epochs 100
+  run experiments/surrogate_quality.py --seeds 3 --epochs 100 --modalities
 fi
