@@ -10,9 +10,10 @@
 #
 # Run time on the 2-core development machine (AMD EPYC), measured 2026-11-26 while a measurement
 # collection and another experiment shared the cores:
-#   devmap.py      32 min (embedding cache warm; 2 torch threads, which thrash on a shared machine:
-#                  the default is now 1). Cold, embedding the ~790 IR modules with the pre-trained
-#                  encoder and three random inits adds about 20 min (~0.5 s a module).
+#   devmap.py      9 min with all six encoder rows (2026-11-26 16:38-16:47, niced beside a grid recording;
+#                  the pre-trained embeddings cold, the random-init ones cached). Fully cold, embedding the
+#                  ~790 IR modules with the pre-trained encoder and three random inits of each modality adds
+#                  a few minutes (about 40 ms a module since the raw-pointer graph walk).
 #   coarsening.py  0.6-1.2 min (1 torch thread, cache warm; the 17 kernels' embeddings take seconds cold)
 #   search_efficiency.py  7-9 min: replays the committed recordings (results/search_efficiency_recordings/,
 #                  measured once by `--stage record`, 53 min of real timing for 6 kernels x 96 configurations);
@@ -27,7 +28,7 @@ cd "$(dirname "$0")/.."
 
 run() { echo "== $*" >&2; /usr/bin/time -f "   %e s" python "$@"; }
 
-run experiments/devmap.py --seeds 3 --epochs 150 --random-modalities fused
+run experiments/devmap.py --seeds 3 --epochs 150 --random-modalities fused,text,graph
 run experiments/coarsening.py --seeds 3 --epochs 400
 run experiments/search_efficiency.py
 if [ -f results/vectorization_grid.csv ]; then
