@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 
@@ -18,3 +19,12 @@ def _fmt(v) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
     return str(v)
+
+
+def spread(vals, scale: float = 1.0, digits: int = 3, collapse_equal: bool = False) -> str:
+    """`mean (min-max)` of per-seed values, scaled; a single value (or, with `collapse_equal`,
+    values that are all equal: a deterministic row) printed alone."""
+    v = np.asarray(vals, dtype=float) * scale
+    if len(v) == 1 or (collapse_equal and np.allclose(v, v[0])):
+        return f"{v[0]:.{digits}f}"
+    return f"{v.mean():.{digits}f} ({v.min():.{digits}f}-{v.max():.{digits}f})"

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from experiments import _opencl_tasks as oc  # noqa: E402
-from experiments._report import markdown_table  # noqa: E402
+from experiments._report import markdown_table, spread  # noqa: E402
 
 GPUS = {
     "Cypress": "AMD Radeon HD 5900",
@@ -144,45 +144,17 @@ def _pick(scores: np.ndarray, measured: np.ndarray) -> int:
 def mlp_loo(X: np.ndarray, T: np.ndarray, held: int, seed: int, epochs: int) -> np.ndarray:
     """Leave-one-kernel-out predictions of the MLP head for kernels 0..held-1, one CF each.
 
-    The held-out models are trained together as one batch of independent MLPs (weights
-    [model, in, out], each model's loss masked to its own training kernels): the same
-    optimisation as one model at a time (Adam is element-wise and the losses do not mix), at a
-    seventeenth of the Python overhead that dominates nets this small.
+    The held-out models are trained together as one batch (`oc.batched_mlp`), each model's loss
+    masked to its own training kernels.
     """
     g = torch.Generator().manual_seed(seed)
     n, d = X.shape
     train = np.arange(n)[None, :] != np.arange(held)[:, None]  # [model, kernel]
-    mu = np.stack([X[t].mean(0) for t in train])
-    sd = np.stack([X[t].std(0) + 1e-6 for t in train])
+    mu, sd = oc.train_stats(X, train)
     Xm = torch.as_tensor((X[None] - mu[:, None]) / sd[:, None], dtype=torch.float32)  # [model, kernel, d]
     Tt = torch.as_tensor(np.nan_to_num(T), dtype=torch.float32)[None].expand(held, -1, -1)
     mask = torch.as_tensor(train[:, :, None] & ~np.isnan(T)[None], dtype=torch.float32)
-    sizes = [(d, MLP_HIDDEN), (MLP_HIDDEN, MLP_HIDDEN), (MLP_HIDDEN, len(CFS))]
-    params = []
-    for fan_in, fan_out in sizes:  # torch.nn.Linear's default init, per model
-        bound = 1 / np.sqrt(fan_in)
-        params.append((torch.rand(held, fan_in, fan_out, generator=g) * 2 - 1).mul_(bound).requires_grad_())
-        params.append((torch.rand(held, 1, fan_out, generator=g) * 2 - 1).mul_(bound).requires_grad_())
-
-    def forward(x: torch.Tensor, train_mode: bool) -> torch.Tensor:
-        for j in range(0, len(params), 2):
-            x = torch.baddbmm(params[j + 1], x, params[j])
-            if j + 2 < len(params):
-                x = torch.relu(x)
-                if train_mode:
-                    keep = (torch.rand(x.shape, generator=g) >= MLP_DROPOUT).float()
-                    x = x * keep / (1 - MLP_DROPOUT)
-        return x
-
-    opt = torch.optim.AdamW(params, lr=3e-3, weight_decay=1e-2)
-    per_model = mask.sum((1, 2))
-    for _ in range(epochs):
-        opt.zero_grad()
-        loss = (((forward(Xm, True) - Tt) ** 2 * mask).sum((1, 2)) / per_model).sum()
-        loss.backward()
-        opt.step()
-    with torch.no_grad():
-        out = forward(Xm, False).numpy()
+    out = oc.batched_mlp(Xm, Tt, mask, MLP_HIDDEN, MLP_DROPOUT, epochs, g)
     return np.array([_pick(out[i, i], ~np.isnan(T[i])) for i in range(held)])
 
 
@@ -282,11 +254,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _spread(vals: list[float]) -> str:
-    v = np.asarray(vals)
-    return f"{v[0]:.3f}" if len(v) == 1 else f"{v.mean():.3f} ({v.min():.3f}-{v.max():.3f})"
-
-
 def _avg(summary: list[dict], method: str) -> float:
     for s in summary:
         if s["method"] == method:
@@ -366,8 +333,8 @@ def write_report(path: Path, args, summary, held, froms, seconds: float, csv_nam
     for s in summary:
         r = {"method": s["method"]}
         for g in GPUS:
-            r[f"{g} ({GPUS[g]})"] = _spread(s["per_gpu"][g])
-        r["average"] = _spread(s["avg"])
+            r[f"{g} ({GPUS[g]})"] = spread(s["per_gpu"][g])
+        r["average"] = spread(s["avg"])
         table.append(r)
     for name, c in CITED.items():
         table.append(

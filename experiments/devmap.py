@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from experiments import _opencl_tasks as oc  # noqa: E402
-from experiments._report import markdown_table  # noqa: E402
+from experiments._report import markdown_table, spread  # noqa: E402
 
 PLATFORMS = {"amd": "AMD Tahiti 7970", "nvidia": "NVIDIA GTX 970"}
 STATIC = {"amd": "CPU", "nvidia": "GPU"}  # the static mapping of the DeepTune paper
@@ -209,13 +209,6 @@ def cross_validate(X: np.ndarray, y: np.ndarray, folds: np.ndarray, seed: int, e
 # Report
 
 
-def _spread(vals: list[float], scale: float, digits: int) -> str:
-    v = np.asarray(vals) * scale
-    if len(v) == 1:
-        return f"{v[0]:.{digits}f}"
-    return f"{v.mean():.{digits}f} ({v.min():.{digits}f}-{v.max():.{digits}f})"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=3, help="classifier seeds; random-init encoders use the same")
@@ -313,8 +306,8 @@ def _summary_frame(summary: list[dict], t: str) -> pd.DataFrame:
         if s["table"] != t:
             continue
         r = rows.setdefault(s["method"], {"method": s["method"]})
-        r[f"{s['platform']} accuracy %"] = _spread(s["accs"], 100, 1)
-        r[f"{s['platform']} speedup"] = _spread(s["speedups"], 1, 2)
+        r[f"{s['platform']} accuracy %"] = spread(s["accs"], 100, 1)
+        r[f"{s['platform']} speedup"] = spread(s["speedups"], 1, 2)
     for name, acc in CITED.items():
         r = rows.setdefault(name, {"method": name})
         for p in PLATFORMS:

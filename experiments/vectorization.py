@@ -61,7 +61,7 @@ sys.path.insert(0, str(ROOT))
 
 from experiments import _opencl_tasks as oc  # noqa: E402
 from experiments import _vectorization_data as vd  # noqa: E402
-from experiments._report import markdown_table  # noqa: E402
+from experiments._report import markdown_table, spread  # noqa: E402
 
 # --- the recording protocol ----------------------------------------------------------------
 PER_TEMPLATE = 15  # x 20 templates = 300 loops
@@ -353,55 +353,22 @@ def grouped_folds(groups: list[str], strata: list[str], k: int, seed: int) -> np
     return np.array([fold_of[g] for g in groups])
 
 
-def _standardize(X: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-fold mean and sd over the training rows: [fold, d] each."""
-    mu = np.stack([X[t].mean(0) for t in train])
-    sd = np.stack([X[t].std(0) + 1e-6 for t in train])
-    return mu, sd
-
-
 def mlp_scores(X: np.ndarray, T: np.ndarray, test_fold: np.ndarray, seed: int, epochs: int) -> np.ndarray:
     """Predicted log-speedup of every pair [n, 35], each sample by the model of its own test fold.
 
-    The fold models are trained together as one batch of independent MLPs (weights
-    [fold, in, out], each fold's loss over its own training loops): the same optimisation as one
-    model at a time, at a tenth of the Python overhead that dominates nets this small.
+    The fold models are trained together as one batch (`oc.batched_mlp`), each fold's loss over
+    its own training loops.
     """
     import torch
 
     g = torch.Generator().manual_seed(seed)
     n_folds = int(test_fold.max()) + 1
     train = test_fold[None, :] != np.arange(n_folds)[:, None]  # [fold, loop]
-    mu, sd = _standardize(X, train)
+    mu, sd = oc.train_stats(X, train)
     Xm = torch.as_tensor((X[None] - mu[:, None]) / sd[:, None], dtype=torch.float32)
     Tt = torch.as_tensor(T, dtype=torch.float32)[None].expand(n_folds, -1, -1)
     mask = torch.as_tensor(train[:, :, None], dtype=torch.float32)
-    per_fold = mask.sum((1, 2)) * T.shape[1]
-    sizes = [(X.shape[1], MLP_HIDDEN), (MLP_HIDDEN, MLP_HIDDEN), (MLP_HIDDEN, T.shape[1])]
-    params = []
-    for fan_in, fan_out in sizes:  # torch.nn.Linear's default init, per fold
-        bound = 1 / np.sqrt(fan_in)
-        params.append((torch.rand(n_folds, fan_in, fan_out, generator=g) * 2 - 1).mul_(bound).requires_grad_())
-        params.append((torch.rand(n_folds, 1, fan_out, generator=g) * 2 - 1).mul_(bound).requires_grad_())
-
-    def forward(x: torch.Tensor, train_mode: bool) -> torch.Tensor:
-        for j in range(0, len(params), 2):
-            x = torch.baddbmm(params[j + 1], x, params[j])
-            if j + 2 < len(params):
-                x = torch.relu(x)
-                if train_mode:
-                    keep = (torch.rand(x.shape, generator=g) >= MLP_DROPOUT).float()
-                    x = x * keep / (1 - MLP_DROPOUT)
-        return x
-
-    opt = torch.optim.AdamW(params, lr=3e-3, weight_decay=1e-2)
-    for _ in range(epochs):
-        opt.zero_grad()
-        loss = (((forward(Xm, True) - Tt) ** 2 * mask).sum((1, 2)) / per_fold).sum()
-        loss.backward()
-        opt.step()
-    with torch.no_grad():
-        out = forward(Xm, False).numpy()
+    out = oc.batched_mlp(Xm, Tt, mask, MLP_HIDDEN, MLP_DROPOUT, epochs, g)
     return out[test_fold, np.arange(len(X))]
 
 
@@ -410,7 +377,7 @@ def knn_scores(X: np.ndarray, T: np.ndarray, test_fold: np.ndarray, k: int = KNN
     embeddings standardized on the training folds)."""
     n_folds = int(test_fold.max()) + 1
     train = test_fold[None, :] != np.arange(n_folds)[:, None]
-    mu, sd = _standardize(X, train)
+    mu, sd = oc.train_stats(X, train)
     out = np.zeros_like(T)
     for i in range(len(X)):
         f = test_fold[i]
@@ -595,14 +562,6 @@ def per_sample(names, templates, V, OK, folds, results) -> pd.DataFrame:
 # Report
 
 
-def _spread(vals: list[float], pct: bool = False) -> str:
-    v = np.asarray(vals, dtype=float) * (100 if pct else 1)
-    f = "{:.1f}" if pct else "{:.3f}"
-    if len(v) == 1 or np.allclose(v, v[0]):
-        return f.format(v[0])
-    return f"{f.format(v.mean())} ({f.format(v.min())}-{f.format(v.max())})"
-
-
 def _count(vals: list[int]) -> str:
     return str(vals[0]) if len(set(vals)) == 1 else f"{np.mean(vals):.1f} ({min(vals)}-{max(vals)})"
 
@@ -764,11 +723,11 @@ def write_report(path: Path, summary: dict[str, list[dict]], info: dict) -> None
         table = [
             {
                 "method": s["method"],
-                "geomean speedup": _spread(s["gm"]),
-                "% of oracle": _spread(s["frac"], True),
-                "% of oracle gain": _spread(s["gain"], True),
-                "exact pair %": _spread(s["exact"], True),
-                f"within {100 * (1 - NEAR):.0f}% of oracle %": _spread(s["near"], True),
+                "geomean speedup": spread(s["gm"], collapse_equal=True),
+                "% of oracle": spread(s["frac"], 100, 1, collapse_equal=True),
+                "% of oracle gain": spread(s["gain"], 100, 1, collapse_equal=True),
+                "exact pair %": spread(s["exact"], 100, 1, collapse_equal=True),
+                f"within {100 * (1 - NEAR):.0f}% of oracle %": spread(s["near"], 100, 1, collapse_equal=True),
                 "failed picks": _count(s["failed"]),
             }
             for s in rows
