@@ -15,6 +15,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)  # the umask can only be read by setting it
+    os.umask(mask)
+    return mask
+
+
+# read once, at import: setting it briefly while threads of this process create files would
+# give their files mode 0666
+_UMASK = _read_umask()
+
+
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call `write(tmp)` and rename `tmp` onto `path`; `tmp` keeps `path`'s suffix.
 
@@ -26,6 +37,8 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
     os.close(fd)
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would (0666 less the umask)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         write(Path(tmp))
         os.replace(tmp, path)
     except BaseException:

@@ -27,3 +27,14 @@ def test_failed_write_keeps_the_old_file_and_no_temporary(tmp_path):
         atomic_write(p, boom)
     assert p.read_text() == "old"
     assert [q.name for q in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_written_file_has_the_mode_a_plain_open_gives(tmp_path):
+    """Not mkstemp's private 0600: caches and weights stay readable by whoever could read the folder."""
+    import os
+
+    p = tmp_path / "w.txt"
+    atomic_write_text(p, "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert p.stat().st_mode & 0o777 == 0o666 & ~mask
