@@ -20,12 +20,14 @@ from encoder.embedding import embed_encoded
 from encoder.model import MIREncoder
 
 
-def embed_modules(model: MIREncoder, modules: list[ds.Module], batch: int = 16) -> np.ndarray:
+def embed_modules(model: MIREncoder, modules: list[ds.Module], batch: int = 16, modality: str = "fused") -> np.ndarray:
+    """Embeddings of pre-processed modules, read the way `embed` reads them ([n, e]; "all": [n, 3, e])."""
     out = [
-        embed_encoded(model, [(m.ids.tolist(), m.graph) for m in modules[k : k + batch]])
+        embed_encoded(model, [(m.ids.tolist(), m.graph) for m in modules[k : k + batch]], modality=modality)
         for k in range(0, len(modules), batch)
     ]
-    return np.concatenate(out) if out else np.zeros((0, model.cfg.embed_dim), dtype=np.float32)
+    shape = (0, 3, model.cfg.embed_dim) if modality == "all" else (0, model.cfg.embed_dim)
+    return np.concatenate(out) if out else np.zeros(shape, dtype=np.float32)
 
 
 def retrieval_accuracy(vectors: np.ndarray, groups: list[str]) -> float:
@@ -75,11 +77,7 @@ def modality_embeddings(
     model: MIREncoder, modules: list[ds.Module], batch: int = 16
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(text [n, e], graph [n, e]) embeddings of whole modules, read the way `embed` reads them."""
-    parts = [
-        embed_encoded(model, [(m.ids.tolist(), m.graph) for m in modules[k : k + batch]], modality="all")
-        for k in range(0, len(modules), batch)
-    ]
-    emb = torch.from_numpy(np.concatenate(parts))
+    emb = torch.from_numpy(embed_modules(model, modules, batch, modality="all"))
     return emb[:, 1], emb[:, 2]
 
 
