@@ -140,12 +140,12 @@ def test_quiet_gate_waits_only_when_a_longer_look_confirms_the_load(monkeypatch:
     from collections import namedtuple
 
     T = namedtuple("T", "idle nice iowait")
-    looks: list[tuple[float, float]] = []  # (interval, busy share) per sample
+    looks: list[float] = []  # the sampling interval of each look
     readings = iter([0.9, 0.1, 0.9, 0.9, 0.0, 0.9, 0.9, 0.9, 0.1])  # busy shares, in sampling order
 
     def cpu_times_percent(interval: float) -> T:
         b = next(readings)
-        looks.append((interval, b))
+        looks.append(interval)
         return T(idle=100 * (1 - b), nice=0.0, iowait=0.0)
 
     sleeps: list[float] = []
@@ -153,8 +153,8 @@ def test_quiet_gate_waits_only_when_a_longer_look_confirms_the_load(monkeypatch:
     monkeypatch.setattr(se.time, "sleep", sleeps.append)
     gate = se.quiet_gate(0.25, lambda s: None, poll_s=7.0)
     gate()  # glance busy, confirmation quiet: no wait
-    assert sleeps == [] and [i for i, _ in looks] == [0.1, 1.0]
+    assert sleeps == [] and looks == [0.1, 1.0]
     gate()  # busy confirmed once, then a quiet glance
-    assert sleeps == [7.0] and [i for i, _ in looks[2:]] == [0.1, 1.0, 0.1]
+    assert sleeps == [7.0] and looks[2:] == [0.1, 1.0, 0.1]
     gate()  # busy confirmed, then the glance busy but the confirmation quiet
-    assert sleeps == [7.0, 7.0] and [i for i, _ in looks[5:]] == [0.1, 1.0, 0.1, 1.0]
+    assert sleeps == [7.0, 7.0] and looks[5:] == [0.1, 1.0, 0.1, 1.0]
