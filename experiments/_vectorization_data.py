@@ -246,30 +246,46 @@ def read_grid(path: Path) -> pd.DataFrame:
     return df
 
 
-def grid_matrix(df: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, dict[str, int]]:
-    """(loops, value [loop, pair], ok [loop, pair], counts): loops whose 35 pairs are all recorded
-    and whose baseline served; counts say how many loops were left out and why."""
-    loops, vals, oks = [], [], []
+@dataclass(frozen=True)
+class GridMatrix:
+    """The complete loops of a recorded grid as matrices [loop, pair] in `PAIRS` order.
+
+    `value` is what a user gets from each pair (read_grid); `lo`/`hi` bound it by the cell's 95% CI
+    (a failed cell is exactly 1.0: the -O3 program is kept), so a pick can be judged against the
+    noise of the cell it is compared with, not only against the point estimates.
+    """
+
+    names: list[str]
+    value: np.ndarray
+    ok: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    counts: dict[str, int]
+
+
+def grid_matrix(df: pd.DataFrame) -> GridMatrix:
+    """Loops whose 35 pairs are all recorded and whose baseline served; `counts` says how many
+    loops were left out and why."""
+    loops, cells = [], []
     counts = {"recorded": 0, "complete": 0, "partial": 0, "baseline_error": 0}
     for name, g in df.groupby("file", sort=True):
         counts["recorded"] += 1
         if (g["status"] == BASELINE_ERROR).any():
             counts["baseline_error"] += 1
             continue
-        idx = {(int(r.vf), int(r.ic)): (float(r.value), bool(r.ok)) for r in g.itertuples()}
+        idx = {}
+        for r in g.itertuples():
+            v, ok = float(r.value), bool(r.ok)
+            lo, hi = (float(r.ci_lo), float(r.ci_hi)) if ok else (v, v)
+            idx[(int(r.vf), int(r.ic))] = (v, ok, lo if np.isfinite(lo) else v, hi if np.isfinite(hi) else v)
         if any(p not in idx for p in PAIRS):
             counts["partial"] += 1
             continue
         counts["complete"] += 1
         loops.append(str(name))
-        vals.append([idx[p][0] for p in PAIRS])
-        oks.append([idx[p][1] for p in PAIRS])
-    return (
-        loops,
-        np.asarray(vals, dtype=float).reshape(-1, len(PAIRS)),
-        np.asarray(oks, bool).reshape(-1, len(PAIRS)),
-        counts,
-    )
+        cells.append([idx[p] for p in PAIRS])
+    a = np.asarray(cells, dtype=float).reshape(-1, len(PAIRS), 4)
+    return GridMatrix(loops, a[..., 0], a[..., 1].astype(bool), a[..., 2], a[..., 3], counts)
 
 
 # --------------------------------------------------------------------------------------------

@@ -61,6 +61,38 @@ def test_evaluate_counts_o3_and_oracle():
     assert vz.evaluate(V, V.argmax(1))["frac"] == pytest.approx(1.0)
 
 
+def test_tie_counts_picks_whose_ci_reaches_the_oracle_cell():
+    V = np.array([[1.20, 1.10, 0.90], [1.50, 1.00, 0.70], [0.90, 0.95, 0.80]])
+    lo = V - np.array([[0.05, 0.02, 0.01], [0.01, 0.01, 0.01], [0.01, 0.01, 0.20]])
+    hi = V + np.array([[0.05, 0.06, 0.01], [0.01, 0.01, 0.01], [0.01, 0.01, 0.20]])
+    # loop 0: pair 1 reaches 1.16 >= the oracle's 1.15 (a tie, though 8% below its point estimate);
+    # loop 1: pair 1 tops out at 1.01 < 1.49; loop 2: plain -O3 is 1.0 >= 0.94 (the oracle's low end)
+    m = vz.evaluate(V, np.array([1, 1, -1]), lo, hi)
+    assert m["tie"] == pytest.approx(2 / 3)
+    assert m["near"] == pytest.approx(1 / 3)  # only loop 2 is within 5% by point estimates
+    assert vz.evaluate(V, np.array([2, 1, 1]), lo, hi)["tie"] == pytest.approx(1 / 3)
+    assert "tie" not in vz.evaluate(V, V.argmax(1))  # no CIs, no tie metric
+
+
+def test_grid_matrix_keeps_complete_loops_and_pins_failed_cells_to_o3(tmp_path: Path):
+    rows = []
+    for name, n in (("a.c", len(vd.PAIRS)), ("b.c", 3)):  # b.c is partial
+        for j, (vf, ic) in enumerate(vd.PAIRS[:n]):
+            ok = not (name == "a.c" and j == 1)
+            rows.append(
+                dict(file=name, vf=vf, ic=ic, status="ok" if ok else "timeout", verified=ok,
+                     speedup=1.1 + j / 100 if ok else "", ci_lo=1.0 + j / 100 if ok else "",
+                     ci_hi=1.2 + j / 100 if ok else "", message="")
+            )  # fmt: skip
+    path = tmp_path / "g.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    m = vd.grid_matrix(vd.read_grid(path))
+    assert m.names == ["a.c"] and m.counts == {"recorded": 2, "complete": 1, "partial": 1, "baseline_error": 0}
+    assert m.value.shape == m.lo.shape == m.hi.shape == (1, len(vd.PAIRS))
+    assert (m.value[0, 1], m.lo[0, 1], m.hi[0, 1], bool(m.ok[0, 1])) == (1.0, 1.0, 1.0, False)
+    assert (m.lo[0, 2], m.value[0, 2], m.hi[0, 2]) == pytest.approx((1.02, 1.12, 1.22))
+
+
 def test_baseline_picks_learn_from_training_folds_only():
     T = np.log(np.array([[2.0, 1.0], [2.0, 1.0], [1.0, 2.0], [1.0, 2.0]]))
     picks = vz.baseline_picks(T, np.array([0, 0, 1, 1]))
@@ -183,10 +215,13 @@ def test_predict_on_small_grid_writes_tables(loops: vd.Loops, work: Path, tmp_pa
     out = tmp_path / "out"
     assert vz.main(["--grid", str(grid), "--work", str(work), "--out", str(out), "--smoke"]) == 0
     md = (out / "vectorization_smoke.md").read_text()
-    header = "| method | geomean speedup | % of oracle | % of oracle gain | exact pair % | within 5% of oracle % |"
+    header = (
+        "| method | geomean speedup | % of oracle | % of oracle gain | exact pair % | within 5% of oracle % "
+        "| tie with oracle (CIs overlap) % | failed picks |"
+    )
     assert md.count(header) == 2  # one table per fold protocol
     for row in (
-        "| Oracle (best measured pair per loop) | 1.600 | 100.0 | 100.0 | 100.0 | 100.0 | 0 |",
+        "| Oracle (best measured pair per loop) | 1.600 | 100.0 | 100.0 | 100.0 | 100.0 | 100.0 | 0 |",
         "| always plain -O3 (no pragma) | 1.000 |",
         "| most common best pair of the training loops (no embedding) |",
         "| ours: pretrained encoder, fused, MLP |",
