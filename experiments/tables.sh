@@ -19,8 +19,9 @@
 #                  measured once by `--stage record`, 53 min of real timing for 6 kernels x 96 configurations);
 #                  guided's overhead column is wall time, so it wants a quiet machine
 #   vectorization.py  predict stage only; its report states its run time (3 loops: 0.1 min, cold).
-#                  Recording its grid (not done here) took 38-51 s a loop on a 3-loop slice while the
-#                  machine was shared: about 3-4 h for 300 loops.
+#                  300 loops, 3 seeds: 2.9 min with the embeddings cached (2026-11-27). Recording its grid
+#                  (not done here) took 7.7 h of wall time for 300 loops x 35 pairs (median 45 s a loop,
+#                  up to 6 min for the slowest; 2026-11-26/27, resumed across sessions).
 # Each report states its own run time in its header.
 set -euo pipefail
 cd "$(dirname "$0")/.."
