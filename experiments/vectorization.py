@@ -519,17 +519,16 @@ def predict(a: argparse.Namespace, argv: list[str]) -> int:
     stem = "vectorization_smoke" if a.smoke else "vectorization"
     frame = per_sample(names, templates, V, OK, folds, results)
     frame.to_csv(out / f"{stem}.csv", index=False)
-    summary = {
-        proto: [
-            {
-                "method": r,
-                **{k: [evaluate(V, p, mat.lo, mat.hi)[k] for _, p in cols] for k in METRICS},
-                "failed": [int(np.sum((p >= 0) & ~OK[np.arange(len(p)), np.maximum(p, 0)])) for _, p in cols],
-            }
-            for r, cols in rows.items()
-        ]
-        for proto, rows in results.items()
-    }
+
+    def row_summary(method: str, cols: list[tuple[str, np.ndarray]]) -> dict:
+        scores = [evaluate(V, p, mat.lo, mat.hi) for _, p in cols]  # once per column, not per metric
+        return {
+            "method": method,
+            **{k: [m[k] for m in scores] for k in METRICS},
+            "failed": [int(np.sum((p >= 0) & ~OK[np.arange(len(p)), np.maximum(p, 0)])) for _, p in cols],
+        }
+
+    summary = {proto: [row_summary(r, cols) for r, cols in rows.items()] for proto, rows in results.items()}
     info = {
         "argv": argv,
         "seconds": time.time() - t_start,
