@@ -41,14 +41,13 @@ import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import optuna
 import pandas as pd
-import psutil
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +58,7 @@ from autotune.collect import DEFAULT_CSV  # noqa: E402
 from autotune.discover import build_space  # noqa: E402
 from autotune.kernel import Kernel  # noqa: E402
 from autotune.measure import Options  # noqa: E402
+from autotune.measure.load import quiet_gate  # noqa: E402
 from autotune.search.records import config_key, restrict, space_from_spec  # noqa: E402
 from autotune.search.session import Budget, ReplayMeasurer, Session  # noqa: E402
 from autotune.search.strategies import make_sampler  # noqa: E402
@@ -141,42 +141,6 @@ def recording_state(c: Case) -> tuple[int, bool]:
 
 
 # --- stage 1: record ---------------------------------------------------------------------------
-def quiet_gate(max_busy: float, log: Callable[[str], None], poll_s: float = 30.0) -> Callable[[], None]:
-    """Before each measurement, wait while other work keeps more than `max_busy` of the CPUs busy.
-
-    Why: on two shared cores another job's load decides whether two threads beat
-    one, so a landscape recorded under load describes the load, not the kernel.
-    The check runs between measurements, when this process is idle, so what it
-    sees is everyone else. Work under `nice` does not count: the scheduler gives a
-    nice-19 process about 1.5% of a core against a normal one, so it cannot take a
-    core from the measured runs (and the rest of the project's work can go on beside
-    a recording when started with `nice -n 19`).
-    """
-
-    def busy_now(interval: float) -> float:
-        t = psutil.cpu_times_percent(interval=interval)
-        return (100.0 - t.idle - t.nice - getattr(t, "iowait", 0.0)) / 100
-
-    def load() -> float:
-        # A 0.1 s glance, confirmed over 1 s before waiting: the glance is paid before every
-        # measurement (at 0.5 s it was a third of a vectorization loop's recording time),
-        # the confirmation only when the glance saw load.
-        b = busy_now(0.1)
-        return b if b <= max_busy else busy_now(1.0)
-
-    def gate() -> None:
-        waited = 0.0
-        while (busy := load()) > max_busy:
-            if waited % 600 == 0:
-                log(f"waiting for a quiet machine: {busy:.0%} of the CPUs busy with other work (> {max_busy:.0%})")
-            time.sleep(poll_s)
-            waited += poll_s
-        if waited:
-            log(f"machine quiet after {waited:.0f} s of waiting")
-
-    return gate
-
-
 def record(cases: list[Case], seed: int, max_busy: float) -> None:
     def log(s: str) -> None:
         print(s, flush=True)
@@ -193,7 +157,9 @@ def record(cases: list[Case], seed: int, max_busy: float) -> None:
         }
         print(f"== {c.name}: {c.space.size()} configurations -> {c.csv}", flush=True)
         meta["max_busy_by_others"] = max_busy
-        record_space(c.kernel, c.space, c.csv, meta, Options(seed=seed), log, gate=gate)
+        record_space(
+            c.kernel, c.space, c.csv, meta, Options(seed=seed, load_check="off"), log, gate=gate
+        )  # load: the quiet gate above (--max-busy) waits before each measurement
 
 
 # --- stage 2: the held-out surrogate -------------------------------------------------------------

@@ -107,6 +107,7 @@ def _options(a: argparse.Namespace):
         baseline_timeout=BASELINE_TIMEOUT,
         max_seconds=MAX_SECONDS,
         seed=0,
+        load_check="off",  # the recording's own quiet gate (--max-busy) waits before each measurement
     )
 
 
@@ -186,7 +187,7 @@ def _row(name: str, loop: str, site: str, vf: int, ic: int, div: int, m=None, er
 def _quiet_gate(max_busy: float) -> Callable[[], None] | None:
     if max_busy >= 1:
         return None
-    from experiments.search_efficiency import quiet_gate
+    from autotune.measure.load import quiet_gate
 
     return quiet_gate(max_busy, log)
 

@@ -132,29 +132,3 @@ def test_an_interrupted_recording_resumes_without_measuring_twice(tmp_path):
         assert row["speedup"] == original[key]["speedup"]
     with pytest.raises(SystemExit, match="another sub-space"):
         rec(StopAfter(None), restrict(c.space, {"threads": (1, 2), "L2.schedule": ("static",), "L2.chunk": ()}))
-
-
-def test_quiet_gate_waits_only_when_a_longer_look_confirms_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The cheap 0.1 s glance before each measurement must not make a recording wait on a blip,
-    and must wait when the 1 s confirmation sees the load too."""
-    from collections import namedtuple
-
-    T = namedtuple("T", "idle nice iowait")
-    looks: list[float] = []  # the sampling interval of each look
-    readings = iter([0.9, 0.1, 0.9, 0.9, 0.0, 0.9, 0.9, 0.9, 0.1])  # busy shares, in sampling order
-
-    def cpu_times_percent(interval: float) -> T:
-        b = next(readings)
-        looks.append(interval)
-        return T(idle=100 * (1 - b), nice=0.0, iowait=0.0)
-
-    sleeps: list[float] = []
-    monkeypatch.setattr(se.psutil, "cpu_times_percent", cpu_times_percent)
-    monkeypatch.setattr(se.time, "sleep", sleeps.append)
-    gate = se.quiet_gate(0.25, lambda s: None, poll_s=7.0)
-    gate()  # glance busy, confirmation quiet: no wait
-    assert sleeps == [] and looks == [0.1, 1.0]
-    gate()  # busy confirmed once, then a quiet glance
-    assert sleeps == [7.0] and looks[2:] == [0.1, 1.0, 0.1]
-    gate()  # busy confirmed, then the glance busy but the confirmation quiet
-    assert sleeps == [7.0, 7.0] and looks[5:] == [0.1, 1.0, 0.1, 1.0]

@@ -141,7 +141,7 @@ def test_every_template_has_one_tunable_loop(loops: vd.Loops):
 def _record(grid: Path, work: Path, *extra: str) -> int:
     return vz.main(
         ["--stage", "record", "--grid", str(grid), "--work", str(work), "--files", *SLICE]
-        + ["--pairs", "1,1", "4,2", "--max-busy", "1", "--target-ms", "5", "--min-pairs", "3", "--max-pairs", "3"]
+        + ["--pairs", "1,1", "4,2", "--max-busy", "1", "--target-ms", "5", "--min-pairs", "6", "--max-pairs", "6"]
         + list(extra)
     )
 
@@ -158,11 +158,11 @@ def test_record_slice_measures_verifies_and_resumes(loops: vd.Loops, work: Path,
     for r in rows:
         assert r["status"] == "ok" and r["verified"] == "True" and r["timing"] == "region", r
         assert float(r["ci_lo"]) <= float(r["speedup"]) <= float(r["ci_hi"])
-        assert len(json.loads(r["baseline_times_ms"])) == int(r["pairs"]) == 3
+        assert len(json.loads(r["baseline_times_ms"])) == int(r["pairs"]) == 6
         assert int(r["iter_div"]) >= 1 and r["loop"].startswith("L")
     assert rows[2]["loop"] != rows[0]["loop"]  # s9's pragma goes on the inner loop of its nest
     meta = json.loads(grid.with_suffix(".json").read_text())
-    assert meta["rows"] == 4 and meta["options"]["max_pairs"] == 3
+    assert meta["rows"] == 4 and meta["options"]["max_pairs"] == 6
 
     # a kill mid-row: the last row lost, half a row written; the rerun measures only that one
     text = grid.read_text().splitlines(keepends=True)

@@ -1,9 +1,13 @@
 """The timing protocol (DESIGN.md section 3): interleaved, adaptive, verified.
 
-A `Bench` holds one kernel's baseline: it is built and run once to get the
-reference output and a first time, and every candidate is then measured
-against it as A B B A A B ... pairs until the 95% bootstrap CI of the speedup
-is within the target or a cap is reached.
+A `Bench` holds one kernel's baseline: it is built and run twice to get the
+reference output, a first time, and proof that the output is deterministic;
+every candidate is then measured
+against it as A B B A A B ... pairs until the 95% CI of the speedup (an
+order-statistic interval for the median ratio, module `stats`) is within the
+target or a cap is reached. Below `stats.MIN_CI_PAIRS` pairs no CI is claimed.
+By default the runs wait for other work to leave the CPUs, and the load
+before and during them is recorded with the result (module `load`).
 
 The result of `Bench.measure` is always a value: `ok`, `compile_error`,
 `runtime_error`, `timeout` or `wrong_output`, with a message. A broken
@@ -25,29 +29,33 @@ import psutil
 from autotune import machine
 from autotune.build import Builder, BuildResult
 from autotune.discover import build_space
-from autotune.errors import UserError
+from autotune.errors import BaselineError, UserError, option
 from autotune.kernel import Kernel
-from autotune.measure import runner, stats, timing, verify
+from autotune.measure import load, runner, stats, timing, verify
 from autotune.space import Config, Space
 from autotune.variant import Variant, make_variant
 
 Status = Literal["ok", "compile_error", "runtime_error", "timeout", "wrong_output"]
+StopReason = Literal["ci target", "pair cap", "time cap", ""]
 
 
 @dataclass
 class Options:
     """Knobs of the protocol itself; defaults follow the foundation issue."""
 
-    min_pairs: int = 5
+    min_pairs: int = stats.MIN_CI_PAIRS  # fewer pairs cannot claim a 95% CI
     max_pairs: int = 60
     ci_target: float = 0.02  # stop when the CI half-width is within +-2% of the speedup
     warmup: int = 1
     timeout_factor: float = 5.0  # a candidate run may take this many baseline runs (+1 s)
-    baseline_timeout: float = 600.0
+    baseline_timeout: float = 120.0
     memory_bytes: int | None = None  # default: 3/4 of physical memory
     max_seconds: float | None = None  # wall budget of one measurement (runs only)
     cpus: list[int] | None = None  # CPU affinity of the measured runs
-    seed: int = 0
+    seed: int = 0  # kept with the study; the CI itself draws no random numbers
+    load_check: str = "wait"  # off | wait | strict (autotune.measure.load)
+    load_max_busy: float = 0.25  # share of the usable CPUs other work may keep busy
+    load_wait_s: float = 120.0  # how long to wait for quiet CPUs before a measurement
 
     def memory_cap(self) -> int:
         return self.memory_bytes or int(psutil.virtual_memory().total * 3 // 4)
@@ -60,12 +68,14 @@ class Measurement:
     config: Config
     changed: Config
     speedup: float | None = None
-    ci: tuple[float, float] | None = None
+    ci: tuple[float, float] | None = None  # None: too few pairs to claim a 95% CI
     baseline_seconds: float | None = None  # medians over the pairs
     candidate_seconds: float | None = None
     repetitions: int = 0  # interleaved pairs
     verified: bool = False
     timing: str = ""
+    stop_reason: StopReason = ""  # ok measurements: what ended the pairs
+    timer_fallback: bool = False  # the baseline never printed its expected timer: wall time used
     baseline_times: list[float] = field(default_factory=list)
     candidate_times: list[float] = field(default_factory=list)
     build_seconds: float = 0.0
@@ -74,6 +84,10 @@ class Measurement:
     harness_seconds: float = 0.0  # wall time of the runs phase, builds excluded
     run_wall_seconds: float = 0.0  # sum of the child processes' spawn-to-reap times
     runs: int = 0
+    load_before: float | None = None  # other work's share of the CPUs just before the runs (None: not sampled)
+    load_during: float | None = None  # ... and during them
+    load_waited: float = 0.0  # seconds spent waiting for quiet CPUs
+    under_load: bool = False  # before or during exceeded Options.load_max_busy
     machine: dict = field(default_factory=dict)
 
     @property
@@ -89,7 +103,11 @@ class Measurement:
 
 
 class Bench:
-    """Measure configurations of one kernel against its untransformed baseline."""
+    """Measure configurations of one kernel against its untransformed baseline.
+
+    `on_wait(busy, waited_s)` is called while a measurement waits for other
+    work to leave the CPUs (Options.load_check), so a progress line can say why.
+    """
 
     def __init__(
         self,
@@ -97,29 +115,57 @@ class Bench:
         space: Space | None = None,
         options: Options | None = None,
         builder: Builder | None = None,
+        on_wait: load.WaitCallback | None = None,
     ) -> None:
         self.kernel = kernel
         self.space = space or build_space(kernel)
         self.options = options or Options()
         self.builder = builder or Builder()
+        self.on_wait = on_wait
         self._reference: str | None = None
         self._reference_hash: str | None = None
         self._base_build: BuildResult | None = None
         self._base_variant: Variant | None = None
+        self._base_timed: timing.Timed | None = None
         self._base_wall: float = 0.0
+        self._load_persists = False  # the last wait for quiet CPUs ran out with the load still there
 
     # --- the baseline -------------------------------------------------------------
     def prepare(self) -> None:
-        """Build and run the baseline once; raise UserError if it cannot serve."""
+        """Build and run the baseline twice; raise UserError if it cannot serve.
+
+        Why twice: every candidate is verified against the baseline's output, so
+        a program whose output changes from run to run (a data race, the time)
+        would fail every variant as `wrong_output`. One clear error up front
+        says what is wrong instead.
+        """
         if self._reference is not None:
             return
+        runner.reap_leftovers()  # a killed earlier tuner's programs must not share the cores with ours
         k = self.kernel
         self._base_variant = make_variant(k, self.space, self.space.default())
         b = self.builder.build(k, self._base_variant)
         if not b.ok:
             raise UserError(f"{k.path}: the program does not compile as given: {b.diagnostics(3)}")
         self._base_build = b
-        r = self._run(b, self._base_variant, self.options.baseline_timeout)
+        first = self._baseline_once(b, self._base_variant)
+        if not first[1].output.strip():
+            raise UserError(
+                f"{k.path}: the program prints nothing; print a checksum of its results to stdout "
+                "so variants can be verified"
+            )
+        second = self._baseline_once(b, self._base_variant)
+        v = verify.compare(first[1].output, second[1].output, k.rtol, k.atol)
+        if not v.ok:
+            raise self._nondeterministic(v.message)
+        self._reference = first[1].output
+        self._reference_hash = _digest(first[1].output)
+        self._base_timed = first[1]
+        self._base_wall = max(first[0].wall, second[0].wall)
+
+    def _baseline_once(self, b: BuildResult, variant: Variant) -> tuple[runner.RunResult, timing.Timed]:
+        k = self.kernel
+        r = self._run(b, variant, self.options.baseline_timeout)
         if r.timed_out:
             raise UserError(
                 f"{k.path}: the program did not finish within {self.options.baseline_timeout:g} s; "
@@ -127,15 +173,14 @@ class Bench:
             )
         if r.returncode != 0:
             raise UserError(f"{k.path}: the program fails as given ({r.describe_failure()}); fix it before tuning")
-        t = timing.extract(r, k.timing)
-        if not t.output.strip():
-            raise UserError(
-                f"{k.path}: the program prints nothing; print a checksum of its results to stdout "
-                "so variants can be verified"
-            )
-        self._reference = t.output
-        self._reference_hash = _digest(t.output)
-        self._base_wall = r.wall
+        return r, timing.extract(r, k.timing)
+
+    def _nondeterministic(self, detail: str) -> BaselineError:
+        return BaselineError(
+            f"{self.kernel.path}: the program prints different output from run to run ({detail}): its results "
+            "differ between runs of the same binary, e.g. a data race (a shared sum in a parallel loop without "
+            f"`reduction`) or printing the time or addresses; fix it, or loosen {option('rtol')}/{option('atol')}"
+        )
 
     @property
     def reference_output(self) -> str:
@@ -172,6 +217,20 @@ class Bench:
             seen.add(h)
         return v
 
+    def _timer_mismatch(self, t: timing.Timed) -> str | None:
+        """Why a candidate's time cannot be compared with the baseline's, or None."""
+        assert self._base_timed is not None
+        base = self._base_timed
+        if t.source == base.source:
+            return None
+        name = timing.TIMER_NAMES.get(self.kernel.timing, f"{self.kernel.timing} timer")
+        if t.fallback:
+            return (
+                f"the {name} is missing from this variant's output, though the baseline prints it; "
+                "its wall time is not comparable with the baseline's timer"
+            )
+        return f"this variant prints the {name} but the baseline does not; the two times are not comparable"
+
     # --- the protocol ---------------------------------------------------------------------
     def measure(
         self, config: Config | None = None, progress: Callable[[int, stats.Estimate | None], None] | None = None
@@ -179,40 +238,99 @@ class Bench:
         """Measure one configuration (default: the baseline itself, an A/A run).
 
         `progress(pairs_done, estimate_or_None)` is called after every pair.
+        With Options.load_check other than "off", the runs wait for quiet CPUs
+        first and the load before and during them is recorded (module `load`).
         """
         self.prepare()
         opts = self.options
+        mode = load.check_mode(opts.load_check)
         cfg = self.space.validate(config or {})
+        variant = make_variant(self.kernel, self.space, cfg)
+        build = self.builder.build(self.kernel, variant)
+        if not build.ok:
+            m = self._new(cfg, build)
+            m.status, m.message = "compile_error", build.diagnostics()
+            return m
+        waited = 0.0
+        for attempt in (1, 2):
+            before: float | None = None
+            if mode != "off":
+                # once a whole wait ended in load, later measurements only look until quiet returns:
+                # a load that outlasts the limit would otherwise cost the limit again before every measurement
+                limit = 0.0 if self._load_persists and mode == "wait" else opts.load_wait_s
+                before, w = load.wait_for_quiet(opts.load_max_busy, limit, self.on_wait, opts.cpus)
+                self._load_persists = before > opts.load_max_busy
+                waited += w
+                if mode == "strict" and before > opts.load_max_busy:
+                    raise UserError(
+                        f"the machine is busy: after waiting {waited:.0f} s, other work keeps {before:.0%} of the "
+                        f"CPUs busy (more than {opts.load_max_busy:.0%}); "
+                        f"stop it, or use {option('load_check', 'wait')}"
+                    )
+            meter = load.Meter(opts.cpus) if mode != "off" else None
+            m = self._runs(self._new(cfg, build), build, variant, progress)
+            m.load_before, m.load_waited = before, waited
+            if meter is not None:
+                m.load_during = meter.stop()
+            m.under_load = any(x is not None and x > opts.load_max_busy for x in (before, m.load_during))
+            if mode == "strict" and m.under_load:
+                if attempt == 1:
+                    continue  # once more, after waiting for quiet CPUs again
+                raise UserError(
+                    f"the machine is busy: other work kept {m.load_during or 0:.0%} of the CPUs busy during two "
+                    f"measurements (more than {opts.load_max_busy:.0%}); stop it, or use {option('load_check', 'wait')}"
+                )
+            break
+        if m.under_load:
+            worst = max(x for x in (m.load_before, m.load_during) if x is not None)
+            m.message += f"; measured under load: {load.describe(worst)}"
+        return m
+
+    def _new(self, cfg: Config, build: BuildResult) -> Measurement:
         m = Measurement(
             status="ok", message="", config=cfg, changed=self.space.changed(cfg), machine=machine.current().to_dict()
         )
-        variant = make_variant(self.kernel, self.space, cfg)
-        build = self.builder.build(self.kernel, variant)
         m.build_seconds, m.build_cached, m.build_key = build.seconds, build.cached, build.key
-        if not build.ok:
-            m.status, m.message = "compile_error", build.diagnostics()
-            return m
-        assert self._base_build is not None and self._base_variant is not None
+        return m
+
+    def _runs(
+        self,
+        m: Measurement,
+        build: BuildResult,
+        variant: Variant,
+        progress: Callable[[int, stats.Estimate | None], None] | None,
+    ) -> Measurement:
+        """The interleaved pairs of one measurement, filled into `m`."""
+        opts = self.options
+        assert self._base_build is not None and self._base_variant is not None and self._base_timed is not None
         base_build, base_variant = self._base_build, self._base_variant
+        # A/A: the same binary with the same environment; a wrong output is the program's fault
+        same_as_baseline = build.key == base_build.key and variant.env == base_variant.env
+        m.timer_fallback = self._base_timed.fallback
         timeout = opts.timeout_factor * self._base_wall + 1.0
         seen: set[str] = set()
         t_start = time.perf_counter()
         wall_sum = 0.0
         runs = 0
 
-        def cand_run() -> tuple[runner.RunResult, timing.Timed | None, tuple[Status, str] | None]:
-            nonlocal wall_sum, runs, timeout
+        def cand_run() -> tuple[timing.Timed | None, tuple[Status, str] | None]:
+            nonlocal wall_sum, runs
             r = self._run(build, variant, timeout)
             wall_sum += r.wall
             runs += 1
             bad = self._check(r, timeout)
             if bad:
-                return r, None, bad
+                return None, bad
             t = timing.extract(r, self.kernel.timing)
             v = self._verify(t.output, seen)
             if not v.ok:
-                return r, t, ("wrong_output", v.message)
-            return r, t, None
+                if same_as_baseline:
+                    raise self._nondeterministic(v.message)
+                return t, ("wrong_output", v.message)
+            mismatch = self._timer_mismatch(t)
+            if mismatch:
+                return t, ("runtime_error", mismatch)
+            return t, None
 
         def base_run() -> timing.Timed:
             nonlocal wall_sum, runs
@@ -224,61 +342,73 @@ class Bench:
             t = timing.extract(r, self.kernel.timing)
             v = self._verify(t.output, seen)
             if not v.ok:
-                raise UserError(
-                    f"{self.kernel.path}: the untransformed program prints different output from run to run "
-                    f"({v.message}); print only deterministic results, or loosen --rtol/--atol"
-                )
+                raise self._nondeterministic(v.message)
+            if self._timer_mismatch(t):
+                raise UserError(f"{self.kernel.path}: the untransformed program prints its timer in some runs only")
             return t
 
         def finish(status: Status, message: str) -> Measurement:
             m.status, m.message = status, message
+            if status != "ok":
+                m.verified = False  # a run that failed verified nothing, whatever came before it
             m.harness_seconds = time.perf_counter() - t_start
             m.run_wall_seconds, m.runs = wall_sum, runs
             return m
 
         for _ in range(max(opts.warmup, 1)):  # warm-up doubles as the first verification
             base_run()  # first: a baseline that does not reproduce itself is the program's fault
-            _, t, bad = cand_run()
+            _, bad = cand_run()
             if bad:
                 return finish(*bad)
         m.verified = True
         btimes: list[float] = []
         ctimes: list[float] = []
         est = None
-        for i in range(opts.max_pairs):
+        stop: StopReason = "pair cap"
+        for i in range(max(opts.max_pairs, 1)):
             order = (0, 1) if i % 2 == 0 else (1, 0)
             for who in order:
                 if who == 0:
-                    bt = base_run()
-                    btimes.append(bt.seconds)
+                    btimes.append(base_run().seconds)
                 else:
-                    _, ct, bad = cand_run()
+                    ct, bad = cand_run()
                     if bad:
-                        m.verified = bad[0] != "wrong_output" and m.verified
                         return finish(*bad)
                     assert ct is not None
                     ctimes.append(ct.seconds)
                     m.timing = ct.source
+            if len(btimes) >= opts.min_pairs:
+                est = stats.paired_speedup(btimes, ctimes)
             if progress is not None:
                 progress(len(btimes), est)
-            if len(btimes) >= opts.min_pairs:
-                est = stats.paired_speedup(btimes, ctimes, seed=opts.seed)
+            if est is not None and len(btimes) >= opts.min_pairs:
                 if est.rel_halfwidth <= opts.ci_target:
+                    stop = "ci target"
                     break
                 if opts.max_seconds is not None and time.perf_counter() - t_start > opts.max_seconds:
+                    stop = "time cap"
                     break
-        if est is None:
-            est = stats.paired_speedup(btimes, ctimes, seed=opts.seed)
-        m.speedup, m.ci = est.speedup, (est.lo, est.hi)
+        est = stats.paired_speedup(btimes, ctimes)
+        n = len(btimes)
+        m.speedup = est.speedup
+        m.ci = (est.lo, est.hi) if est.lo is not None and est.hi is not None else None
         m.baseline_times, m.candidate_times = btimes, ctimes
-        m.baseline_seconds = float(sorted(btimes)[len(btimes) // 2])
-        m.candidate_seconds = float(sorted(ctimes)[len(ctimes) // 2])
-        m.repetitions = len(btimes)
-        msg = "verified" if m.verified else "not verified"
-        if est.rel_halfwidth > opts.ci_target:
-            msg += (
-                f"; CI half-width {est.rel_halfwidth:.1%} above the {opts.ci_target:.0%} target at the repetition cap"
-            )
+        m.baseline_seconds = float(sorted(btimes)[n // 2])
+        m.candidate_seconds = float(sorted(ctimes)[n // 2])
+        m.repetitions = n
+        m.stop_reason = stop
+        msg = "verified"
+        if m.ci is None:
+            msg += f"; too few pairs for a 95% CI ({n} < {stats.MIN_CI_PAIRS})"
+        elif est.rel_halfwidth > opts.ci_target:
+            above = f"; CI half-width {est.rel_halfwidth:.1%} above the {opts.ci_target:.0%} target"
+            if stop == "time cap":
+                msg += f"{above} when the time cap ({opts.max_seconds:g} s) stopped it after {n} pairs"
+            else:
+                msg += f"{above} at the pair cap ({n} pairs)"
+        if m.timer_fallback:
+            name = timing.TIMER_NAMES.get(self.kernel.timing, "timer")
+            msg += f"; timed by whole-process wall time: the baseline never prints its {name}"
         return finish("ok", msg)
 
 
@@ -297,5 +427,7 @@ def measure(
     try:
         cfg = bench.space.parse_assignments(settings or [])
     except InvalidConfig as exc:
-        raise UserError(f"--set: {exc}") from None
+        text = str(exc)
+        sep = " " if text.startswith("'") else ": "
+        raise UserError(f"{option('settings', flag='--set')}{sep}{text}") from None
     return bench.measure(cfg)

@@ -22,3 +22,17 @@ def test_polybench_time_line_and_dump():
     t = extract(r, "polybench")
     assert t.source == "polybench" and t.seconds == 0.012345
     assert "0.012345" not in t.output and "1.00 2.00" in t.output
+
+
+def test_falls_back_to_wall_time_and_says_so():
+    t = extract(result(b"x 1\n", b""), "region")
+    assert t.source == "wall" and t.fallback and "region timer" in t.missing_timer("region")
+    t = extract(result(b"x 1\n", b""), "polybench")
+    assert t.source == "wall" and t.fallback
+
+
+def test_wall_timed_programs_are_no_fallback():
+    t = extract(result(b"x 1\n", b""), "wall")
+    assert t.source == "wall" and not t.fallback and t.missing_timer("wall") == ""
+    t = extract(result(b"x 1\n", b"@autotune region a 0.25\n"), "region")
+    assert t.source == "region" and not t.fallback
