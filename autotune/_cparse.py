@@ -174,6 +174,13 @@ class Program:
     includes: list[str]
     error_lines: list[int]
     timed_region: bool = False  # region markers found: loops outside it are not tuned
+    openmp: list[tuple[str, int]] = field(default_factory=list)  # (function, line) of each omp pragma / omp_* call
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # derived analyses (deps.py), per program
+
+    @property
+    def uses_openmp(self) -> bool:
+        """An `omp` pragma or an `omp_*` call anywhere in the file (even under `#ifdef _OPENMP`)."""
+        return bool(self.openmp)
 
     def nest_depth(self, loop: Loop) -> int:
         """Depth of the perfect nest rooted at `loop` (1 if not a nest)."""
@@ -313,6 +320,7 @@ def parse(source: bytes) -> Program:
     node_index: dict[int, int] = {}
     functions: list[str] = []
     error_lines: list[int] = []
+    openmp: list[tuple[str, int]] = []
 
     def visit(node: Node, func: str, parent_loop: int | None, in_error: bool) -> None:
         if node.type == "ERROR" or node.is_missing and node.type != ";":
@@ -321,6 +329,8 @@ def parse(source: bytes) -> Program:
         if node.type == "function_definition":
             func = _function_name(node)
             functions.append(func)
+        if _is_openmp(node):
+            openmp.append((func, node.start_point[0] + 1))
         this = parent_loop
         if node.type == "for_statement" and func and not in_error:
             line_start = source.rfind(b"\n", 0, node.start_byte) + 1
@@ -380,6 +390,7 @@ def parse(source: bytes) -> Program:
     timed = _mark_region(root, loops, node_index)
     return Program(
         timed_region=timed,
+        openmp=openmp,
         source=source,
         loops=loops,
         defines=defines,
@@ -389,6 +400,17 @@ def parse(source: bytes) -> Program:
         includes=includes,
         error_lines=sorted(set(error_lines)),
     )
+
+
+def _is_openmp(node: Node) -> bool:
+    """An OpenMP directive or a call into the OpenMP runtime (`omp_get_wtime()`, `omp_set_num_threads(n)`)."""
+    if node.type == "preproc_call":
+        p = _pragma_of(node)
+        return p is not None and (p.text == "omp" or p.text.startswith("omp "))
+    if node.type == "call_expression":
+        f = node.child_by_field_name("function")
+        return f is not None and f.type == "identifier" and _text(f).startswith("omp_")
+    return False
 
 
 def _link_bodies(root: Node, loops: list[Loop], node_index: dict[int, int]) -> None:
@@ -457,7 +479,6 @@ def schedule_of(pragma: Pragma) -> tuple[str | None, str | None]:
             kind = parts[0].split(":")[-1].strip()  # drop modifiers like `monotonic:`
             return kind, (parts[1] if len(parts) > 1 else None)
     return None, None
-
 
 
 _REGION_BEGIN = ("AUTOTUNE_REGION_BEGIN", "polybench_start_instruments")

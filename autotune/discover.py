@@ -11,18 +11,31 @@ can take over, loop hints only on innermost loops no pragma already claims,
 tiles only on perfect, rectangular, canonical nests, clang-only features only
 with clang. Whether a legal transformation is also *correct* (a tile that
 breaks a dependence) is checked by output verification, not assumed.
+
+Programs without OpenMP (no `omp` pragma, no `omp_*` call) get no thread
+count of their own: `threads` exists only when something reads it, which
+for them means a parallelization knob (`L<n>.parallel`: `#pragma omp parallel
+for` on a loop `deps.py` proves safe; `polly_parallel`: Polly's
+`-polly-parallel`), and it is active exactly when one of those is on.
+Loop order knobs (`L<n>.interchange`, `L<n>.reverse`: OpenMP 6.0's
+`#pragma omp interchange` / `#pragma omp reverse`, clang only) go on loops
+whose reordering `deps.py` proves legal and that can plausibly pay (see
+`interchange_orders` and `reverse_site`). Two transformations of one nest
+that clang cannot stack (tile of an interchanged nest, a pragma between the
+loops of a tiled or interchanged nest) are made unreachable by conditions.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
-from autotune import compilers
+from autotune import _cparse, compilers, deps
 from autotune._cparse import SCHEDULE_KINDS, Loop, Program, schedule_of, split_clauses
 from autotune.errors import UserError
 from autotune.kernel import Kernel
 from autotune.machine import usable_cores
-from autotune.space import Condition, Knob, Space, Value
+from autotune.space import AnyOf, Condition, Knob, Requirement, Space, Value
 
 CHUNKS: tuple[Value, ...] = ("auto", 1, 4, 16, 64, 256)
 UNROLL: tuple[Value, ...] = ("auto", 1, 2, 4, 8, 16)
@@ -161,13 +174,71 @@ def build_space(kernel: Kernel, cores: int | None = None) -> Space:
             )
         )
         knobs.append(Knob("polly_vectorizer", "flag", ("none", "stripmine"), "none", "-polly-vectorizer", (clang, on)))
+    sequential = not uses_openmp(kernel)
+    clang_only = (_is("compiler", "clang"),) if "clang" in comps else ()
+    parallel_on: list[Condition] = []  # every way this program can run in parallel
+    if sequential and "clang" in comps:
+        knobs.append(
+            Knob(
+                "polly_parallel",
+                "flag",
+                ("off", "on"),
+                "off",
+                "-polly-parallel: Polly runs the loops it proves parallel with OpenMP",
+                (_is("compiler", "clang"), _is("polly", "on")),
+            )
+        )
+        parallel_on.append(_is("polly_parallel", "on"))
+
+    # --- loop order and parallel loops (before threads: threads depends on them) --
+    plan = plan_loops(prog, sequential, clang="clang" in comps)
+    for root, orders in plan.interchange.items():
+        lp = prog.loops[root]
+        conds = list(clang_only) + [
+            _is(f"{prog.loops[o].name}.interchange", _orig(plan, o)) for o in _outer(plan, root)
+        ]
+        knobs.append(
+            Knob(
+                f"{lp.name}.interchange",
+                "source",
+                (_orig(plan, root), *orders),
+                _orig(plan, root),
+                "loop order of the nest, outermost first (#pragma omp interchange)",
+                tuple(conds),
+                site=f"{lp.function}:{lp.line}",
+            )
+        )
+    for idx in plan.parallel:
+        lp = prog.loops[idx]
+        conds = []
+        if idx in plan.interchange:  # only orders whose outer loop is still safe
+            conds.append(_is(f"{lp.name}.interchange", _orig(plan, idx), *plan.parallel_orders[idx]))
+        for o in _outer(plan, idx):  # a pragma inside another loop's interchanged nest
+            conds.append(_is(f"{prog.loops[o].name}.interchange", _orig(plan, o)))
+        knobs.append(
+            Knob(
+                f"{lp.name}.parallel",
+                "source",
+                ("off", "on"),
+                "off",
+                "#pragma omp parallel for (dependence check passed)",
+                tuple(conds),
+                site=f"{lp.function}:{lp.line}",
+            )
+        )
+        parallel_on.append(_is(f"{lp.name}.parallel", "on"))
 
     # --- runtime (environment only, no rebuild) ---------------------------------
     choices = thread_choices(cores)
-    knobs.append(Knob("threads", "env", choices, choices[-1], "OMP_NUM_THREADS"))
+    if not sequential:
+        knobs.append(Knob("threads", "env", choices, choices[-1], "OMP_NUM_THREADS"))
+    elif parallel_on:
+        knobs.append(Knob("threads", "env", choices, choices[-1], "OMP_NUM_THREADS", (AnyOf(tuple(parallel_on)),)))
+        notes.append("no OpenMP in the program: threads matter only with a parallelization knob on")
+    else:
+        notes.append("no OpenMP in the program and no loop proven parallel: no threads knob")
 
     # --- per loop -----------------------------------------------------------------
-    clang_only = (_is("compiler", "clang"),) if "clang" in comps else ()
     n_ws = n_hint = n_tile = 0
     outside = [lp for lp in prog.loops if not lp.in_region]
     if outside:
@@ -195,8 +266,39 @@ def build_space(kernel: Kernel, cores: int | None = None) -> Space:
             n_ws += 1
         elif loop.worksharing is not None:
             notes.append(f"{site}: schedule clause not constant or not modelled; left as written")
+        own: list[Requirement] = []  # this loop's own order knobs stay untransformed
+        if loop.index in plan.interchange:
+            own.append(_is(f"{loop.name}.interchange", _orig(plan, loop.index)))
+        if loop.index in plan.reverse:
+            conds = (
+                list(clang_only)
+                + own
+                + [_is(f"{prog.loops[o].name}.interchange", _orig(plan, o)) for o in _outer(plan, loop.index)]
+            )
+            if loop.index in plan.parallel:
+                conds.append(_is(f"{loop.name}.parallel", "off"))
+            knobs.append(
+                Knob(
+                    f"{loop.name}.reverse",
+                    "source",
+                    ("off", "on"),
+                    "off",
+                    "#pragma omp reverse",
+                    tuple(conds),
+                    site=site,
+                )
+            )
+            own.append(_is(f"{loop.name}.reverse", "off"))
         depth = tile_depth(prog, loop)
         if depth and clang_only:
+            # no pragma of ours may stand between the tiled loops, and clang cannot tile an interchanged nest
+            inner = prog.nest(loop, depth)[1:]
+            conds = list(clang_only) + own
+            conds += [_is(f"{lp.name}.parallel", "off") for lp in inner if lp.index in plan.parallel]
+            conds += [_is(f"{prog.loops[o].name}.interchange", _orig(plan, o)) for o in _outer(plan, loop.index)]
+            conds += [
+                _is(f"{lp.name}.interchange", _orig(plan, lp.index)) for lp in inner if lp.index in plan.interchange
+            ]
             for d in range(depth):
                 knobs.append(
                     Knob(
@@ -205,14 +307,19 @@ def build_space(kernel: Kernel, cores: int | None = None) -> Space:
                         TILE,
                         1,
                         f"omp tile size of nest level {d + 1} (1: not tiled)",
-                        clang_only,
+                        tuple(conds),
                         site=site,
                     )
                 )
             n_tile += 1
         if hint_site(prog, loop):
             # gcc's `#pragma GCC unroll` must stand right before its `for`, where a work-sharing
-            # loop already has `#pragma omp for`: there the hint is clang's alone
+            # loop already has `#pragma omp for`: there the hint is clang's alone (and so it is
+            # where our `parallel for` may go, unless that knob is off)
+            unroll_conds: tuple[Requirement, ...] = clang_only if loop.worksharing is not None else ()
+            if loop.index in plan.parallel and "gcc" in comps:
+                off = _is(f"{loop.name}.parallel", "off")
+                unroll_conds = (AnyOf((*clang_only, off)),) if clang_only else (off,)
             knobs.append(
                 Knob(
                     f"{loop.name}.unroll",
@@ -220,7 +327,7 @@ def build_space(kernel: Kernel, cores: int | None = None) -> Space:
                     UNROLL,
                     "auto",
                     "unroll count (1: no unrolling)",
-                    clang_only if loop.worksharing is not None else (),
+                    unroll_conds,
                     site=site,
                 )
             )
@@ -271,8 +378,10 @@ def build_space(kernel: Kernel, cores: int | None = None) -> Space:
             vals = (default, *vals)
         knobs.append(Knob(name, "flag", vals, default, f"-D{name}=<value>", site=where, define=name))
 
-    if not n_ws and not n_hint and not n_tile:
-        notes.append("no tunable loops found: tuning compiler flags and threads only")
+    notes.extend(plan.notes(prog))
+    if not n_ws and not n_hint and not n_tile and not plan.any:
+        also = " and threads" if any(k.name == "threads" for k in knobs) else ""
+        notes.append(f"no tunable loops found: tuning compiler flags{also} only")
     if "gcc" not in comps:
         notes.append("gcc not found: compiler knob has clang only")
     return Space(knobs, notes)
@@ -281,3 +390,168 @@ def build_space(kernel: Kernel, cores: int | None = None) -> Space:
 def _as_value(text: str) -> Value:
     t = text.strip()
     return int(t) if re.fullmatch(r"-?\d+", t) else t
+
+
+# --- OpenMP use, parallel loops and loop order -------------------------------------------
+def uses_openmp(kernel: Kernel) -> bool:
+    """The program has OpenMP of its own: an `omp` pragma or `omp_*` call in the main file or an extra source.
+
+    PolyBench/C's `polybench.c` has OpenMP only in its instruments (the cache
+    flush before the timer starts, PAPI set-up), all in `polybench_*`
+    functions; those do not make the kernel parallel and are not counted.
+    """
+    if kernel.program.uses_openmp:
+        return True
+    for src in kernel.sources:
+        prog = _cparse.parse(src.read_bytes())
+        if any(not func.startswith("polybench_") for func, _ in prog.openmp):
+            return True
+    return False
+
+
+@dataclass
+class LoopPlan:
+    """Which loops get which of the new knobs (indices into `Program.loops`).
+
+    `interchange`: nest root -> the orders offered (names of the loop
+    variables, outermost first, joined by '-'); `nest_of`: nest root -> the
+    loops of that nest; `parallel`: loops that get a `parallel for` knob;
+    `parallel_orders`: for a root that has both, the orders under which its
+    outer loop is still safe to run in parallel; `reverse`: loops that get a
+    reverse knob.
+    """
+
+    interchange: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    nest_of: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    vars_of: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    parallel: list[int] = field(default_factory=list)
+    parallel_orders: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    reverse: list[int] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.interchange or self.parallel or self.reverse)
+
+    def notes(self, prog: Program) -> list[str]:
+        out = []
+        for what, idxs in (
+            ("parallel", self.parallel),
+            ("interchange", list(self.interchange)),
+            ("reverse", self.reverse),
+        ):
+            if idxs:
+                out.append(
+                    f"{what}: "
+                    + ", ".join(f"{prog.loops[i].name} ({prog.loops[i].function}:{prog.loops[i].line})" for i in idxs)
+                )
+        return out
+
+
+def _orig(plan: LoopPlan, root: int) -> str:
+    return "-".join(plan.vars_of[root])
+
+
+def _outer(plan: LoopPlan, idx: int) -> list[int]:
+    """Interchange roots whose nest has `idx` at an inner level (a pragma there would break that nest)."""
+    return [r for r, loops in plan.nest_of.items() if r in plan.interchange and idx in loops[1:]]
+
+
+def _nest_root(prog: Program, loop: Loop) -> bool:
+    """Not an inner level of a perfect nest (whose root is where nest-wide knobs go)."""
+    return loop.parent is None or prog.loops[loop.parent].body_loop != loop.index
+
+
+def _stride_cost(refs: list[deps.Ref], var: str) -> int:
+    """Accesses that `var` strides through: it appears in a subscript other than the last one."""
+    pat = re.compile(rf"\b{re.escape(var)}\b")
+    return sum(1 for r in refs if r.subs and any(pat.search(s) for s in r.subs[:-1]))
+
+
+def interchange_orders(an: deps.Analysis, nest: deps.Nest) -> tuple[str, ...]:
+    """The loop orders worth offering for a legal nest, outermost first.
+
+    Why not all of them: an interchange changes only the order in which the
+    same iterations run, and what that buys is locality: an inner loop that
+    walks memory with unit stride (and vectorises) instead of striding over
+    rows. So an order is offered when its (innermost, then middle) loop
+    strides through strictly fewer accesses than the original's: for C's
+    row-major arrays, fewer accesses in which the loop's variable sits in a
+    subscript other than the last. Everything else is left out; a
+    30-evaluation search cannot afford to measure orders that cannot win.
+    Orders that would only move a parallel loop outward are left out too: a
+    safe inner loop already gets its own `parallel` knob.
+    """
+    refs = an.body_refs(an.prog.loops[nest.loops[-1]])
+    cost = {v: _stride_cost(refs, v) for v in nest.vars}
+    orig_key = [cost[v] for v in reversed(nest.vars)][:2]
+    out = []
+    for order in nest.orders:
+        names = [nest.vars[p] for p in order]
+        if [cost[v] for v in reversed(names)][:2] < orig_key:
+            out.append("-".join(names))
+    return tuple(out)
+
+
+def reverse_site(an: deps.Analysis, prog: Program, loop: Loop) -> bool:
+    """A loop whose reversal may pay: it consumes what the loop nest right before it just wrote.
+
+    Why only there: reversing a loop that carries no dependence changes
+    nothing but the order memory is touched in. The one gain is temporal
+    locality across nests: the previous nest ends at the high end of the
+    array it wrote, so a consumer that starts from the high end finds that
+    part still in cache. Elsewhere a reversed loop only walks memory
+    backwards (hardware prefetchers handle both directions), so no knob.
+    """
+    prev = an.previous_loop(loop)
+    return prev is not None and bool(an.written_arrays(prev) & an.arrays(loop))
+
+
+def plan_loops(prog: Program, sequential: bool, clang: bool) -> LoopPlan:
+    """Choose the loops that get parallel, interchange and reverse knobs (only in the timed region).
+
+    Parallel knobs only in programs without OpenMP (a program that has its
+    own parallel structure keeps it), on the *outermost* loops `deps.py`
+    proves safe: a loop that is not safe (a time loop) is skipped and its
+    children are tried, and no candidate is nested in another.
+    Interchange and reverse are clang-only pragmas; they go on nest roots
+    whose loops carry no OpenMP pragma.
+    """
+    plan = LoopPlan()
+    an = deps.analysis(prog)
+    region = [lp for lp in prog.loops if lp.in_region]
+
+    if sequential:
+
+        def visit(lp: Loop) -> None:
+            if not lp.in_region:
+                return
+            if an.parallel(lp).ok:
+                plan.parallel.append(lp.index)
+                return
+            for c in lp.children:
+                visit(prog.loops[c])
+
+        for lp in region:
+            if lp.parent is None or not prog.loops[lp.parent].in_region:
+                visit(lp)
+        plan.parallel.sort()
+
+    if clang:
+        for lp in region:
+            if not _nest_root(prog, lp):
+                continue
+            nest = an.nest(lp)
+            if nest is None:
+                continue
+            orders = interchange_orders(an, nest)
+            if lp.index in plan.parallel:
+                safe = tuple(o for o in orders if o.split("-")[0] in nest.safe)
+                plan.parallel_orders[lp.index] = safe
+            if orders:
+                plan.interchange[lp.index] = orders
+                plan.nest_of[lp.index] = nest.loops
+                plan.vars_of[lp.index] = nest.vars
+        for lp in region:
+            if _nest_root(prog, lp) and an.parallel(lp).ok and reverse_site(an, prog, lp):
+                plan.reverse.append(lp.index)
+    return plan

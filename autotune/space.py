@@ -7,12 +7,17 @@ schedule that takes one, Polly options only with Polly on, loop hints only
 with clang). An inactive knob is pinned to its default, so every valid
 configuration has exactly one canonical form, the size is an exact count, and
 a strategy can never propose two spellings of the same program.
+
+A knob's conditions are ANDed; one condition may itself be an `AnyOf` of
+plain conditions (ORed). Why OR exists at all: the thread count of a program
+without OpenMP matters exactly when *some* parallelization knob is on (one
+loop's `parallel for`, or Polly's `-polly-parallel`); without OR the only
+exact encodings are a global switch with wasted "on, but nothing parallel"
+points, which break the one-spelling-per-program rule.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +42,35 @@ class Condition:
         vals = sorted(self.values, key=str)
         return f"{self.knob}={vals[0]}" if len(vals) == 1 else f"{self.knob} in {{{', '.join(map(str, vals))}}}"
 
+    @property
+    def knobs(self) -> tuple[str, ...]:
+        """The knobs this condition reads."""
+        return (self.knob,)
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one of `conditions` must hold (an OR of plain conditions)."""
+
+    conditions: tuple[Condition, ...]
+
+    def __post_init__(self) -> None:
+        if not self.conditions:
+            raise ValueError("AnyOf needs at least one condition")
+
+    def holds(self, config: Mapping[str, Value]) -> bool:
+        return any(c.holds(config) for c in self.conditions)
+
+    def describe(self) -> str:
+        return " or ".join(c.describe() for c in self.conditions)
+
+    @property
+    def knobs(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.knob for c in self.conditions))
+
+
+Requirement = Condition | AnyOf
+
 
 @dataclass(frozen=True)
 class Knob:
@@ -51,7 +85,7 @@ class Knob:
     choices: tuple[Value, ...]
     default: Value
     doc: str = ""
-    conditions: tuple[Condition, ...] = ()
+    conditions: tuple[Requirement, ...] = ()
     site: str = ""  # where in the program (function:line), empty for global knobs
     define: str | None = None  # for parameters: the macro that -D sets
 
@@ -88,8 +122,9 @@ class Space:
         seen: set[str] = set()
         for k in self.knobs:  # parents first, so one pass resolves activity
             for c in k.conditions:
-                if c.knob not in seen:
-                    raise ValueError(f"knob {k.name} depends on {c.knob}, which must come before it")
+                for name in c.knobs:
+                    if name not in seen:
+                        raise ValueError(f"knob {k.name} depends on {name}, which must come before it")
             seen.add(k.name)
 
     def __getitem__(self, name: str) -> Knob:
@@ -146,7 +181,7 @@ class Space:
         raw: dict[str, Value] = {}
         for a in assignments:
             if "=" not in a:
-                raise InvalidConfig(f"--set {a!r}: expected NAME=VALUE")
+                raise InvalidConfig(f"{a!r}: expected NAME=VALUE")
             name, text = (s.strip() for s in a.split("=", 1))
             if name not in self._by_name:
                 raise InvalidConfig(f"unknown knob {name!r} (see `autotune space` for the knobs of this program)")
@@ -157,39 +192,41 @@ class Space:
         return self.validate(raw)
 
     # --- size -----------------------------------------------------------
-    def _components(self) -> list[list[Knob]]:
-        """Knobs linked through conditions, each list in space order."""
-        parent = {k.name: k.name for k in self.knobs}
-
-        def find(x: str) -> str:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        for k in self.knobs:
-            for c in k.conditions:
-                parent[find(k.name)] = find(c.knob)
-        groups: dict[str, list[Knob]] = {}
-        for k in self.knobs:
-            groups.setdefault(find(k.name), []).append(k)
-        return list(groups.values())
-
     def size(self) -> int:
-        """Exact number of distinct valid configurations."""
-        total = 1
-        for comp in self._components():
-            controllers = {c.knob for k in comp for c in k.conditions}
-            ctrl = [k for k in comp if k.name in controllers]
-            leaves = [k for k in comp if k.name not in controllers]
-            count = 0
-            for values in itertools.product(*(k.choices for k in ctrl)):
-                cfg: dict[str, Value] = dict(zip((k.name for k in ctrl), values, strict=True))
-                if any(not k.active(cfg) and cfg[k.name] != k.default for k in ctrl):
-                    continue
-                count += math.prod(len(k.choices) if k.active(cfg) else 1 for k in leaves)
-            total *= count
-        return total
+        """Exact number of distinct valid configurations.
+
+        A sweep over the knobs in space order that keeps, instead of the values
+        chosen so far, only what the later knobs' conditions have seen of them:
+        one truth value per (later knob, condition), ORed as the condition's
+        knobs are assigned. Configurations that agree on those truth values
+        have the same future, so they are counted together. The number of
+        distinct states stays small (most conditions are decided by one knob
+        and many are decided together, like every `compiler=clang`), where a
+        product over the controlling knobs would grow as 2^(number of
+        parallel loops) for a condition that ORs them all.
+        """
+        # (dependent knob position, condition) for every condition, in a fixed order
+        conds = [(i, c) for i, k in enumerate(self.knobs) for c in k.conditions]
+        watch: dict[str, list[tuple[int, Condition]]] = {}  # knob -> (condition slot, atom on it)
+        for slot, (_, c) in enumerate(conds):
+            for atom in c.conditions if isinstance(c, AnyOf) else (c,):
+                watch.setdefault(atom.knob, []).append((slot, atom))
+        own = [[slot for slot, (i, _) in enumerate(conds) if i == pos] for pos in range(len(self.knobs))]
+        states: dict[tuple[bool, ...], int] = {(False,) * len(conds): 1}
+        for pos, k in enumerate(self.knobs):
+            nxt: dict[tuple[bool, ...], int] = {}
+            for state, count in states.items():
+                active = all(state[s] for s in own[pos])
+                for v in k.choices if active else (k.default,):
+                    new = list(state)
+                    for slot, atom in watch.get(k.name, ()):
+                        new[slot] = new[slot] or v in atom.values
+                    for slot in own[pos]:  # decided and used: forget, so equal futures merge
+                        new[slot] = False
+                    key = tuple(new)
+                    nxt[key] = nxt.get(key, 0) + count
+            states = nxt
+        return sum(states.values())
 
     # --- enumeration and sampling ------------------------------------------
     def enumerate(self, limit: int | None = None) -> Iterator[Config]:

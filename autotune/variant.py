@@ -10,6 +10,15 @@ different schedules; this can, and all schedule variants share one binary.
 The untransformed program with default flags is the baseline. A config equal
 to the default compiles the original source unchanged, so an A/A measurement
 compares a binary with itself.
+
+Loop pragmas we insert stand right before their `for`, after any pragma
+already there, in the one order clang accepts when several apply to one loop:
+`omp parallel for` (the loop that results from what follows is the parallel
+one), then `omp interchange` or `omp reverse`, then `omp tile`, then the
+`clang loop` hint. The parallel loop privatises every outer-declared scalar
+`deps.py` found written in it (inner loop variables, scalars set before use,
+its own variable): under interchange or tile the original loops are no longer
+the associated ones, so even its own variable needs the clause.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from autotune import compilers
+from autotune import compilers, deps
 from autotune._cparse import split_clauses
 from autotune.discover import BASELINE_OPT
 from autotune.kernel import Kernel
@@ -139,6 +148,25 @@ def _privatize(text: str, loops) -> str:
     return f"{text} private({', '.join(extra)})" if extra else text
 
 
+def _order_pragmas(kernel: Kernel, space: Space, config: Config, loop) -> list[str]:
+    """`omp parallel for`, `omp interchange` / `omp reverse` for this loop's knobs, in that order."""
+    lines = []
+    if config.get(f"{loop.name}.parallel") == "on":
+        verdict = deps.analysis(kernel.program).parallel(loop)
+        if not verdict.ok:  # the space offered the knob, so the analysis said yes then
+            raise ValueError(f"{loop.name}: not parallel ({verdict.why})")
+        priv = f" private({', '.join(verdict.private)})" if verdict.private else ""
+        lines.append(f"omp parallel for{priv}")
+    name = f"{loop.name}.interchange"
+    if name in space and config[name] != space[name].default:
+        old = str(space[name].default).split("-")
+        new = str(config[name]).split("-")
+        lines.append(f"omp interchange permutation({', '.join(str(old.index(v) + 1) for v in new)})")
+    if config.get(f"{loop.name}.reverse") == "on":
+        lines.append("omp reverse")
+    return lines
+
+
 def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
     """Apply a (validated, canonical) configuration."""
     config = space.canonical(config)
@@ -155,6 +183,8 @@ def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
             flags += ["-mllvm", f"-polly-default-tile-size={config['polly_tile_size']}"]
         if config.get("polly_vectorizer") == "stripmine":
             flags += ["-mllvm", "-polly-vectorizer=stripmine"]
+        if config.get("polly_parallel") == "on":
+            flags += ["-mllvm", "-polly-parallel"]
     flags += list(kernel.cflags)
     defines = kernel.base_defines()
     for k in space.knobs:
@@ -189,7 +219,7 @@ def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
                 env[f"AUTOTUNE_SCHEDULE_{site}"] = str(kind) if chunk == "auto" or kind == "auto" else f"{kind},{chunk}"
             if text != ws.text:
                 edits.append((ws.arg_start, ws.arg_end, text))
-        lines = []
+        lines = _order_pragmas(kernel, space, config, loop)
         if tiled:
             lines.append(f"omp tile sizes({', '.join(map(str, dims))})")
         hint = _loop_hint(config, loop.name, compiler)

@@ -82,3 +82,24 @@ def test_only_loops_the_timed_region_runs_are_marked():
     inside = [lp.index for lp in prog.loops if lp.in_region]
     assert inside == list(range(4, 15))  # kernel(), called between the markers; not init() or main's checksum
     assert all(lp.in_region for lp in parse(b"int main(void){for(int i=0;i<3;i++);}").loops)
+
+
+def test_openmp_uses_are_found_and_lookalikes_are_not():
+    src = b"""
+#include <omp.h>
+/* #pragma omp parallel for  -- only a comment */
+const char *s = "omp_get_wtime()";
+double g(double *x, int n) {
+#ifdef _OPENMP
+#pragma omp parallel for
+#endif
+    for (int i = 0; i < n; i++) x[i] = 0;
+    return omp_get_wtime();
+}
+#pragma ompx not_openmp
+int main(void) { return 0; }
+"""
+    prog = parse(src)
+    assert prog.openmp == [("g", 7), ("g", 10)] and prog.uses_openmp
+    assert not parse(b'int main(void) { const char *s = "#pragma omp"; return 0; }').uses_openmp
+    assert not parse((DATA / "seq_2mm.c").read_bytes()).uses_openmp

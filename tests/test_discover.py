@@ -7,6 +7,7 @@ import pytest
 from autotune.discover import build_space, thread_choices
 from autotune.errors import UserError
 from autotune.kernel import Kernel
+from autotune.space import InvalidConfig
 from tests.conftest import DATA
 
 
@@ -100,3 +101,101 @@ def test_gcc_takes_no_unroll_hint_on_a_worksharing_loop():
     assert ws_unroll, "jacobi-1d has innermost work-sharing loops"
     for k in ws_unroll:
         assert [c.describe() for c in k.conditions] == ["compiler=clang"]
+
+
+# --- programs without OpenMP: threads only with a parallelization knob ----------------------
+PB_UTIL = DATA / "polybench_style" / "utilities"
+
+
+def seq_2mm(**kw) -> Kernel:
+    return Kernel.load(DATA / "seq_2mm.c", include_dirs=[PB_UTIL], sources=[PB_UTIL / "polybench.c"], **kw)
+
+
+def test_sequential_program_gets_parallel_knobs_and_no_plain_threads():
+    sp = build_space(seq_2mm(), cores=2)
+    threads = sp["threads"]
+    assert not threads.active(sp.default())  # the baseline is serial: its thread count changes nothing
+    (any_on,) = threads.conditions
+    assert set(any_on.knobs) == {"polly_parallel", "L13.parallel", "L16.parallel", "L19.parallel"}
+    assert threads.active(sp.parse_assignments(["L16.parallel=on"]))
+    assert threads.active(sp.parse_assignments(["polly=on", "polly_parallel=on"]))
+    assert [c.describe() for c in sp["polly_parallel"].conditions] == ["compiler=clang", "polly=on"]
+    # one parallel knob per outermost safe loop, none on the loops nested in them
+    assert sorted(k.name for k in sp if k.name.endswith(".parallel")) == [
+        "L13.parallel",
+        "L16.parallel",
+        "L19.parallel",
+    ]
+    # x[i] += A[j][i] * y[j]: the j-i order makes the inner loop unit-stride; its outer loop j is not parallel
+    assert sp["L19.interchange"].choices == ("i-j", "j-i")
+    assert [c.describe() for c in sp["L19.parallel"].conditions] == ["L19.interchange=i-j"]
+    assert "L19.interchange=i-j" in [c.describe() for c in sp["L19.tile1"].conditions]  # clang cannot tile it then
+    # the second product reads tmp right after the first wrote it: reversing it may reuse the cache
+    assert [k.name for k in sp if k.name.endswith(".reverse")] == ["L16.reverse"]
+    assert "L16.parallel=off" in [c.describe() for c in sp["L16.reverse"].conditions]
+    assert "L13.interchange" not in sp  # i-j-k is already the best order
+
+
+def test_openmp_program_keeps_its_threads_knob_and_gets_no_parallel_knobs(tricky):
+    assert tricky["threads"].conditions == ()
+    assert not any(k.name.endswith(".parallel") or k.name == "polly_parallel" for k in tricky)
+
+
+def test_openmp_in_an_extra_source_counts_but_polybench_instruments_do_not(tmp_path):
+    from autotune.discover import uses_openmp
+
+    extra = tmp_path / "work.c"
+    extra.write_text(
+        "void work(double *x, int n) {\n#pragma omp parallel for\n for (int i = 0; i < n; i++) x[i] = i;\n}\n"
+    )
+    polybench = tmp_path / "polybench.c"
+    polybench.write_text(
+        "void polybench_flush_cache(void) {\n#pragma omp parallel for\n for (int i = 0; i < 9; i++);\n}\n"
+    )
+    assert not uses_openmp(seq_2mm())
+    assert not uses_openmp(Kernel.load(DATA / "seq_2mm.c", include_dirs=[PB_UTIL], sources=[polybench]))
+    assert uses_openmp(Kernel.load(DATA / "seq_2mm.c", include_dirs=[PB_UTIL], sources=[extra]))
+
+
+def _program(tmp_path, body: str) -> Kernel:
+    src = tmp_path / "seq.c"
+    src.write_text(
+        "#include <stdio.h>\ndouble A[64][64], x[64], y[64];\n"
+        f'int main(void) {{\n int i, j, n = 64;\n{body}\n printf("%f %f\\n", A[3][4], x[5]);\n return 0;\n}}\n'
+    )
+    return Kernel.load(src)
+
+
+def test_inner_parallel_loop_in_a_tiled_nest_excludes_the_tile(tmp_path):
+    """i carries a dependence (row i reads row i-1), j does not: a parallel pragma on j breaks the i-j tile."""
+    sp = build_space(
+        _program(tmp_path, "for (i = 1; i < n; i++)\n  for (j = 0; j < n; j++)\n   A[i][j] = A[i - 1][j] + 1;")
+    )
+    assert "L0.parallel" not in sp and "L1.parallel" in sp
+    assert "L1.parallel=off" in [c.describe() for c in sp["L0.tile1"].conditions]
+    with pytest.raises(InvalidConfig, match="no effect unless"):
+        sp.parse_assignments(["L1.parallel=on", "L0.tile1=8"])
+
+
+def test_gcc_cannot_unroll_a_loop_it_runs_in_parallel(tmp_path):
+    """gcc rejects `#pragma GCC unroll` next to `#pragma omp parallel for`: unroll needs clang or parallel off."""
+    sp = build_space(_program(tmp_path, "for (i = 0; i < n; i++)\n  x[i] = y[i] * 2;"))
+    if "gcc" not in sp["compiler"].choices or "clang" not in sp["compiler"].choices:
+        pytest.skip("needs both compilers")
+    assert [c.describe() for c in sp["L0.unroll"].conditions] == ["compiler=clang or L0.parallel=off"]
+    sp.parse_assignments(["compiler=gcc", "L0.parallel=on"])
+    sp.parse_assignments(["compiler=gcc", "L0.unroll=4"])
+    with pytest.raises(InvalidConfig):
+        sp.parse_assignments(["compiler=gcc", "L0.parallel=on", "L0.unroll=4"])
+
+
+def test_space_size_is_exact_with_the_new_knobs():
+    from autotune.search.records import restrict
+
+    sp = build_space(seq_2mm(), cores=2)
+    names = ["compiler", "polly", "polly_parallel", "L19.interchange", "L13.parallel", "L16.parallel", "L19.parallel"]
+    names += ["threads", "L13.tile1", "L16.reverse", "L16.tile1", "L19.tile1", "L20.unroll"]
+    sub = restrict(sp, {n: (sp[n].choices[:2] if n.endswith((".tile1", ".unroll")) else ()) for n in names})
+    configs = list(sub.enumerate())
+    assert sub.size() == len(configs) == len({tuple(sorted(c.items())) for c in configs})
+    assert all(sub.is_valid(c) for c in configs)
