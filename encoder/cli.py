@@ -211,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("encoder: interrupted (checkpoints keep the progress; run the same command to resume)", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("encoder: error: out of memory; for `encoder embed`, pass fewer or smaller files", file=sys.stderr)
+        return 2
     except Exception as exc:  # IRError and friends: one line
         from encoder.ir import IRError
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import random
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,16 +30,24 @@ if TYPE_CHECKING:
 ASSETS = Path(__file__).parent / "assets"
 WEIGHTS = ASSETS / "mirencoder.pt"
 TOKENIZER = ASSETS / "tokenizer.json"
+WEIGHT_DTYPE = torch.float16  # of the shipped weights' floating-point tensors (the model card says so)
 # One text window by default: the latency target (under 50 ms a kernel on one core) allows one,
 # and the held-out retrieval check scores 1, 2 and 4 windows alike (0.365, 0.348, 0.366).
 MAX_WINDOWS = 1
 MAX_EMBED_NODES = 8192
 GNN_CHUNK_NODES = 2048
 MODALITIES = ("fused", "text", "graph", "all")
+# The largest IR (and input file) the embedder reads. Parsing, normalising, the graph builder and
+# above all the tokenizer (a few hundred bytes per character of a long line, such as a big array
+# initializer) take memory in proportion to the whole module, although only its head and a crop of
+# its graph reach the model. 2 MiB keeps one embedding near 1 GB in all, and is over 50 times the IR
+# of the largest suite kernel.
+MAX_IR_BYTES = 2 * 2**20
+_DEFINE = re.compile(r"^define\b", re.M)
 
 
 def save_weights(model: MIREncoder, path: Path = WEIGHTS, extra: dict | None = None) -> None:
-    """Half-precision weights plus the config, the shipped artefact."""
+    """Half-precision weights (`WEIGHT_DTYPE`) plus the config, the shipped artefact."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # the token table is shared by the text and graph encoders: store it once, name its aliases
     state, aliases, first = {}, {}, {}
@@ -48,7 +57,7 @@ def save_weights(model: MIREncoder, path: Path = WEIGHTS, extra: dict | None = N
             aliases[k] = first[ptr]
             continue
         first[ptr] = k
-        state[k] = v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
+        state[k] = v.detach().cpu().to(WEIGHT_DTYPE) if v.is_floating_point() else v.detach().cpu()
     blob = {"config": model.cfg.to_dict(), "state": state, "aliases": aliases, "extra": extra or {}}
     atomic_write(path, lambda tmp: torch.save(blob, tmp))
 
@@ -114,6 +123,37 @@ def embed_encoded(
     return out[modality].numpy().astype(np.float32)
 
 
+def _check_size(text: str, label: str) -> None:
+    from encoder.ir import IRError
+
+    if len(text) > MAX_IR_BYTES:
+        raise IRError(
+            f"{label}: {len(text) / 2**20:.1f} MiB of IR, over the encoder's {MAX_IR_BYTES / 2**20:.0f} MiB limit; "
+            "embed the kernel's own file rather than a whole generated program"
+        )
+
+
+def check_embeddable(text: str, label: str) -> None:
+    """Refuse IR the encoder cannot or should not read: too big, or no function to embed.
+
+    Raises `IRError` with one line naming `label` (a file, or "IR text #k") and what to do.
+    """
+    from encoder.ir import IRError
+
+    _check_size(text, label)
+    if not _DEFINE.search(text):
+        raise IRError(
+            f"{label}: defines no function, so there is nothing to embed; pass the file that defines the kernel"
+        )
+
+
+def _named(message: str, label: str) -> str:
+    """An llvmlite parser line (`<string>:3:7: error: ...`) about `label` instead of `<string>`."""
+    if message.startswith("<string>:"):
+        return label + message[len("<string>") :]
+    return f"{label}: {message}"
+
+
 def _model_digest(model: MIREncoder) -> str:
     """Digest of an in-memory model's weights: two random-init controls never share cached vectors."""
     h = hashlib.sha256()
@@ -164,15 +204,29 @@ class Embedder:
         return self.model.cfg.embed_dim
 
     # --- inputs ----------------------------------------------------------------------------
-    def to_ir(self, item: str | Path) -> str:
-        """A path (.c .cl .cu .ll) or IR text -> normalized IR."""
+    def to_ir(self, item: str | Path, label: str = "IR text") -> str:
+        """A path (.c .cl .cu .ll) or IR text -> normalized IR.
+
+        Every bad input raises `IRError` with one line naming the file (or `label` for IR text)
+        and what to do: a missing file, a folder, a binary or non-UTF-8 file, C that does not
+        compile, IR that does not parse, no function, too big (`MAX_IR_BYTES`).
+        """
         from encoder import ir as irmod
 
         if isinstance(item, Path) or "\n" not in item:  # one line: a path, not a module
-            text = irmod.compile_to_ir(Path(item), include_dirs=self.include_dirs)
+            label = str(item)
+            text = irmod.compile_to_ir(Path(item), include_dirs=self.include_dirs, max_ir_bytes=MAX_IR_BYTES)
         else:
             text = str(item)
-        return irmod.normalize(text)
+        _check_size(text, label)  # before llvmlite sees it
+        try:
+            norm = irmod.normalize(text)
+        except irmod.IRError as e:
+            raise irmod.IRError(
+                f"{_named(e.message, label)}; pass IR written by clang-22 or older (`clang -S -emit-llvm`)", log=e.log
+            ) from None
+        check_embeddable(norm, label)
+        return norm
 
     # --- cache ---------------------------------------------------------------------------------
     def _cache_path(self, h: str) -> Path | None:
@@ -212,6 +266,8 @@ class Embedder:
     def embed_normalized(self, irs: Sequence[str], batch_size: int = 16) -> np.ndarray:
         from encoder.ir import ir_hash
 
+        for i, t in enumerate(irs):
+            check_embeddable(t, f"IR text #{i + 1}")
         hashes = [ir_hash(t) for t in irs]
         out = np.zeros((len(irs), self.dim), dtype=np.float32)
         todo: dict[str, int] = {}
@@ -233,7 +289,9 @@ class Embedder:
         return out
 
     def embed(self, items: Iterable[str | Path], batch_size: int = 16) -> np.ndarray:
-        return self.embed_normalized([self.to_ir(it) for it in items], batch_size)
+        """[n, dim] vectors of paths or IR texts; bad input raises `IRError` (one line, see `to_ir`)."""
+        irs = [self.to_ir(it, f"IR text #{i + 1}") for i, it in enumerate(items)]
+        return self.embed_normalized(irs, batch_size)
 
 
 _default: Embedder | None = None
@@ -242,7 +300,8 @@ _default: Embedder | None = None
 def embed(items: str | Path | Iterable[str | Path], batch_size: int = 16) -> np.ndarray:
     """Embed source files or IR texts with the shipped encoder: [n, 256] float32.
 
-    Accepts one item or many; each is a path to .c/.cl/.cu/.ll or IR text.
+    Accepts one item or many; each is a path to .c/.cl/.cu/.ll or IR text. Bad input raises
+    `encoder.ir.IRError`, whose message is one line naming the input and what to do.
     """
     global _default
     if isinstance(items, str | Path):

@@ -4,6 +4,11 @@ Why the baseline's embedding too: a speedup is relative to the untransformed
 program, so what predicts it is what the knobs changed in the IR (the
 difference of embeddings) as well as what kind of program it is (the
 baseline's embedding).
+
+A variant whose IR cannot be built (clang rejects it, or the encoder refuses it)
+has no embedding: its embedding columns are zeros, which are not an embedding,
+so the featurizer marks those rows (`Featurizer.no_embedding`) for the trainer,
+the scorer and the prediction table to see.
 """
 
 from __future__ import annotations
@@ -39,10 +44,16 @@ class Featurizer:
 
     `embedder` is an `encoder.embedding.Embedder` (the shipped weights, or a
     random-init control); `None` gives knob features only.
+
+    `no_embedding` is recorded beside the features of every `embeddings`,
+    `features` and `database` call: one boolean per row of that call, True where
+    the variant had no IR, so its embedding columns are zeros rather than an
+    embedding (always False without an embedder, which has no such columns).
     """
 
     embedder: object | None
     jobs: int = 2
+    no_embedding: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     _kernels: dict[tuple[str, str], tuple[Kernel, Space]] = field(default_factory=dict)
     _base: dict[int, np.ndarray] = field(default_factory=dict)
 
@@ -65,10 +76,13 @@ class Featurizer:
 
     def _irs(self, kernel: Kernel, space: Space, configs: Sequence[Config]) -> list[str | None]:
         from encoder import ir as irmod
+        from encoder.embedding import check_embeddable
 
         def one(c: Config) -> str | None:
             try:
-                return irmod.normalize(variant_ir(kernel, make_variant(kernel, space, c)))
+                text = irmod.normalize(variant_ir(kernel, make_variant(kernel, space, c)))
+                check_embeddable(text, str(kernel.path))  # too big or no function: no embedding either
+                return text
             except (IRGenError, irmod.IRError):
                 return None
 
@@ -76,7 +90,10 @@ class Featurizer:
             return list(ex.map(one, configs))
 
     def embeddings(self, kernel: Kernel, space: Space, configs: Sequence[Config]) -> np.ndarray:
-        """[n, 2e]: each variant's embedding and its difference from the baseline's (zeros if no IR)."""
+        """[n, 2e]: each variant's embedding and its difference from the baseline's.
+
+        Zeros where the variant has no IR; `self.no_embedding` marks those rows.
+        """
         assert self.embedder is not None
         kid = id(kernel)
         if kid not in self._base:
@@ -86,6 +103,7 @@ class Featurizer:
             self._base[kid] = self.embedder.embed_normalized([base_ir])[0]
         base = self._base[kid]
         irs = self._irs(kernel, space, configs)
+        self.no_embedding = np.array([t is None for t in irs], bool)
         have = [i for i, t in enumerate(irs) if t is not None]
         out = np.zeros((len(configs), 2 * len(base)), np.float32)
         if have:
@@ -95,8 +113,10 @@ class Featurizer:
         return out
 
     def features(self, kernel: Kernel, space: Space, configs: Sequence[Config], cores: int) -> np.ndarray:
+        """[n, dim]: embeddings (see `embeddings`) then knob features; `self.no_embedding` marks rows without IR."""
         knobs = np.stack([knob_features(space, c, cores) for c in configs]) if configs else np.zeros((0, 0))
         if self.embedder is None:
+            self.no_embedding = np.zeros(len(configs), bool)
             return knobs.astype(np.float32)
         return np.concatenate([self.embeddings(kernel, space, configs), knobs], 1).astype(np.float32)
 
@@ -116,10 +136,13 @@ class Featurizer:
         return keep
 
     def database(self, df: pd.DataFrame) -> np.ndarray:
-        """Features of every row of a database frame, in row order."""
+        """Features of every row of a database frame, in row order; `self.no_embedding` marks rows without IR."""
         out = np.zeros((len(df), self.dim), np.float32)
+        missing = np.zeros(len(df), bool)
         for (kernel, size), rows in df.groupby(["kernel", "size"], sort=True):
             k, space = self.suite(kernel, size)
             cores = int(rows["cores"].iloc[0]) if "cores" in rows else 2
             out[rows.index.to_numpy()] = self.features(k, space, list(rows["config"]), cores)
+            missing[rows.index.to_numpy()] = self.no_embedding
+        self.no_embedding = missing
         return out

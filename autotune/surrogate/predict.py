@@ -37,7 +37,11 @@ def candidate_pool(space: Space, size: int, seed: int) -> list[Config]:
 def rank(
     kernel: Kernel, space: Space, top: int = 10, pool: int = 200, seed: int = 0, scorer: SurrogateScorer | None = None
 ) -> pd.DataFrame:
-    """The `top` configurations of a random pool by predicted speedup (mean of the full prior)."""
+    """The `top` configurations of a random pool by predicted speedup (mean of the full prior).
+
+    Column `embedded` is False for a variant whose IR could not be built: the full prior has no
+    embedding to read for it, so its prediction comes from the knob-only prior.
+    """
     from autotune.surrogate.scorer import EMBED_TOP
     from autotune.variant import make_variant
 
@@ -55,6 +59,10 @@ def rank(
     chosen = [i for i, k in enumerate(keys) if k in chosen_keys]
     X = sc.fz.features(kernel, space, [cands[i] for i in chosen], sc.cores)
     m, s = sc.sur.full.predict(X)
+    # a variant without IR has zeros for an embedding: its prediction is the knob-only prior's, and says so
+    no_emb = sc.fz.no_embedding.copy()
+    if no_emb.any():
+        m[no_emb], s[no_emb] = (v[no_emb] for v in sc.sur.knobs.predict(Xk[chosen]))
     order = np.argsort(-m)[:top]
     rows = []
     for j in order:
@@ -66,6 +74,7 @@ def rank(
                 "high": float(np.exp(m[j] + s[j])),
                 "changed": space.changed(c),
                 "config": c,
+                "embedded": not no_emb[j],  # False: no IR for this variant, knob-only prediction
             }
         )
     return pd.DataFrame(rows)

@@ -78,6 +78,7 @@ class SurrogateScorer:
     def __init__(self, kernel: Kernel, space: Space, surrogate: Surrogate, featurizer: Featurizer, cores: int) -> None:
         self.kernel, self.space, self.sur, self.fz, self.cores = kernel, space, surrogate, featurizer, cores
         self.last_seconds = 0.0
+        self.last_no_embedding = 0  # candidates of the last `score` chosen for the full model but without IR
 
     def _history(self, history: pd.DataFrame) -> tuple[list[Config], np.ndarray]:
         if history is None or len(history) == 0:
@@ -111,9 +112,15 @@ class SurrogateScorer:
         if self.fz.embedder is not None and chosen:
             with one_thread():  # the encoder's small matrices: one thread, no spinning against the other core
                 Xf = kf(self.kernel, self.space, [candidates[i] for i in chosen], self.cores)
+                no_emb = self.fz.no_embedding.copy()
                 Xf_h = kf(self.kernel, self.space, hist_cfg, self.cores) if hist_cfg else np.zeros((0, Xf.shape[1]))
-            mf, sf = refined(self.sur.full, Xf_h, y, Xf)
+                h_emb = ~self.fz.no_embedding if hist_cfg else np.ones(0, bool)
+            mf, sf = refined(self.sur.full, Xf_h[h_emb], y[h_emb], Xf)
             scores[chosen] = expected_improvement(mf, sf, best)
+            # no IR, no embedding: the full model cannot judge such a candidate (its embedding columns
+            # are zeros), so it keeps its cheap order below the embedded ones, like the unembedded rest
+            scores[np.asarray(chosen)[no_emb]] = -np.inf
+            self.last_no_embedding = int(no_emb.sum())
         else:
             scores[chosen] = ei_k[chosen]
         # the rest keep their cheap order, below every embedded candidate

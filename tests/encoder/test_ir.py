@@ -184,3 +184,76 @@ def test_fix_legacy_syntax() -> None:
     assert ir.fix_legacy_syntax(old) == (
         "define void @k(%struct.par* byval(%struct.par) nocapture align 4, float addrspace(1)* sret(float)) {"
     )
+
+
+# --- bad input: one line naming the file and what to do, never a traceback -------------------
+
+
+def _flat_array_c(doublings: int) -> str:
+    """A few hundred bytes of C whose IR holds 2**doublings array elements (macro doubling)."""
+    lines = ["#define A0 1,"] + [f"#define A{i} A{i - 1} A{i - 1}" for i in range(1, doublings + 1)]
+    return "\n".join([*lines, f"int a[] = {{ A{doublings} }};", "int f(int i) { return a[i]; }"]) + "\n"
+
+
+def test_unreadable_files_are_one_line_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "dir.c").mkdir()
+    (tmp_path / "bin.ll").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4)
+    (tmp_path / "bitcode.ll").write_bytes(b"BC\xc0\xde\x35\x14\x00\x00\x05\x00\x00\x00")
+    (tmp_path / "latin1.ll").write_bytes(b"; caf\xe9\ndefine i32 @f() {\n  ret i32 0\n}\n")
+    cases = {
+        "missing.c": "no such file",
+        "dir.c": "is a directory",
+        "bin.ll": "a binary file",
+        "bitcode.ll": "LLVM bitcode",
+        "latin1.ll": "not UTF-8 text (byte 0xe9 at offset 5)",
+        "notes.txt": "unsupported suffix",
+    }
+    for name, what in cases.items():
+        with pytest.raises(ir.IRError) as e:
+            ir.compile_to_ir(tmp_path / name)
+        msg = str(e.value)
+        assert msg.startswith(f"{tmp_path / name}: {what}") and "; " in msg and "\n" not in msg, msg
+
+
+def test_files_over_the_size_limit_are_refused_before_reading(tmp_path: Path) -> None:
+    big = tmp_path / "big.ll"
+    big.write_text("define i32 @f() {\n  ret i32 0\n}\n" + "; padding\n" * 2000)
+    with pytest.raises(ir.IRError, match=r"big\.ll: 20 KiB, over the encoder's 8 KiB limit; embed the kernel"):
+        ir.compile_to_ir(big, max_ir_bytes=8 * 2**10)
+    assert "define i32 @f()" in ir.compile_to_ir(big)  # no limit asked for: read as before
+
+
+@needs_clang
+def test_compile_errors_name_the_file_and_the_fix(tmp_path: Path) -> None:
+    src = tmp_path / "bad.c"
+    src.write_text("int f( { return 1 }\n")
+    with pytest.raises(ir.IRError) as e:
+        ir.compile_to_ir(src)
+    assert str(e.value).startswith(f"{src}:1:") and "error:" in str(e.value) and "; " in str(e.value)
+    hdr = tmp_path / "hdr.c"
+    hdr.write_text('#include "nowhere.h"\nint f(void) { return 0; }\n')
+    with pytest.raises(ir.IRError, match=r"nowhere\.h.*include path \(-I DIR\)"):
+        ir.compile_to_ir(hdr)
+
+
+@needs_clang
+def test_clang_output_over_the_ir_limit_is_stopped(tmp_path: Path) -> None:
+    """~300 bytes of C whose IR is ~15 MB: clang is stopped (RLIMIT_FSIZE), nothing is read."""
+    src = tmp_path / "flat.c"
+    src.write_text(_flat_array_c(21))
+    with pytest.raises(ir.IRError) as e:
+        ir.compile_to_ir(src, max_ir_bytes=8 * 2**20)
+    assert str(e.value) == (
+        f"{src}: its IR is over the 8.0 MiB limit; embed the kernel's own file rather than a whole generated program"
+    )
+
+
+@needs_clang
+def test_clang_runs_under_an_address_space_cap(tmp_path: Path, monkeypatch) -> None:
+    """The same program needs ~370 MB of clang: under a 320 MiB cap it fails cleanly, small C still compiles."""
+    monkeypatch.setattr(ir, "CLANG_MEMORY_BYTES", 320 * 2**20)
+    src = tmp_path / "flat.c"
+    src.write_text(_flat_array_c(21))
+    with pytest.raises(ir.IRError, match=r"flat\.c: clang ran out of memory \(capped at 320\.0 MiB\); embed the"):
+        ir.compile_to_ir(src)
+    assert "define" in ir.compile_source(UNROLL_C, "c")

@@ -104,3 +104,65 @@ def test_scorer_embeds_the_best_builds_and_uses_the_target_history(tmp_path, mon
     # the history matters: a measured 1.3x raises the bar, so expected improvements shrink
     no_hist = scorer.score(cands[1:], hist.head(1))
     assert not np.allclose(no_hist, scores)
+
+
+# --- variants whose IR cannot be built: no embedding, and every consumer is told ------------------
+
+# tests/data/params.c: MODE=4 does not compile, so such a variant has no IR and no embedding
+_NO_IR = {"MODE": 4}
+
+
+@pytest.fixture(scope="module")
+def params_case(tmp_path_factory):
+    """params.c, its space, a featurizer with the shipped encoder, a surrogate fitted to noise."""
+    from encoder.embedding import Embedder
+    from tests.conftest import DATA
+
+    k = Kernel.load(DATA / "params.c")
+    space = build_space(k)
+    fz = Featurizer(Embedder(cache_dir=tmp_path_factory.mktemp("emb")))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, fz.dim)).astype(np.float32)
+    sur = sc.Surrogate.train(X, X[:, -len(NAMES) :], rng.normal(0, 0.2, 40), epochs=5)
+    return k, space, fz, sur
+
+
+@needs_clang
+def test_variants_without_ir_are_marked_not_given_a_silent_zero_embedding(params_case):
+    k, space, fz, _ = params_case
+    d = space.default()
+    configs = [d, {**d, **_NO_IR}, {**d, "BLOCK": 8}]
+    X = fz.features(k, space, configs, cores=2)
+    e = fz.embedder.dim
+    assert fz.no_embedding.tolist() == [False, True, False]
+    assert not X[1, : 2 * e].any() and X[0, :e].any() and X[2, :e].any()  # the zeros are exactly the marked row
+    assert fz.embeddings(k, space, configs[1:]).shape == (2, 2 * e) and fz.no_embedding.tolist() == [True, False]
+    knobs_only = Featurizer(None)
+    knobs_only.features(k, space, configs, cores=2)  # no embedding columns: nothing to mark
+    assert knobs_only.no_embedding.tolist() == [False, False, False]
+
+
+@needs_clang
+def test_scorer_ranks_a_candidate_without_ir_below_the_embedded_ones(params_case):
+    k, space, fz, sur = params_case
+    d = space.default()
+    cands = [{**d, **_NO_IR}, {**d, "BLOCK": 8}, {**d, "BLOCK": 32}]  # three builds: all get the full model
+    scorer = sc.SurrogateScorer(k, space, sur, fz, cores=2)
+    scores = scorer.score(cands, pd.DataFrame([{**d, "status": "ok", "speedup": 1.0}]))
+    assert scorer.last_no_embedding == 1
+    assert np.isfinite(scores).all() and scores[0] < scores[1:].min()
+
+
+@needs_clang
+def test_prediction_table_shows_which_rows_had_no_embedding(params_case):
+    from autotune.surrogate.predict import rank
+
+    k, space, fz, sur = params_case
+    scorer = sc.SurrogateScorer(k, space, sur, fz, cores=2)
+    table = rank(k, space, top=8, pool=8, seed=3, scorer=scorer)
+    no_ir = np.array([c["MODE"] == 4 for c in table["config"]])
+    assert no_ir.any() and (~no_ir).any(), "seed 3 should draw both kinds"
+    assert table["embedded"].tolist() == (~no_ir).tolist()
+    # a row without an embedding carries the knob-only prior's prediction, not one read from zeros
+    Xk = np.stack([knob_features(space, c, 2) for c in table["config"][no_ir]])
+    assert np.allclose(table["predicted_speedup"][no_ir], np.exp(sur.knobs.predict(Xk)[0]), rtol=1e-5)
