@@ -11,10 +11,12 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import sys
 from pathlib import Path
 
-from autotune.errors import UserError
+from autotune.errors import UserError, cli_spelling
+from autotune.measure.stats import MIN_CI_PAIRS
 
 EXIT_BAD_INPUT = 2
 EXIT_NOT_OK = 1
@@ -73,7 +75,8 @@ def _config(space, settings: list[str]):
     try:
         return space.parse_assignments(settings)
     except InvalidConfig as exc:
-        raise UserError(f"--set: {exc}") from None
+        text = str(exc)
+        raise UserError(f"--set {text}" if text.startswith("'") else f"--set: {text}") from None
 
 
 def _console():
@@ -169,7 +172,14 @@ def _options(a: argparse.Namespace):
         baseline_timeout=a.baseline_timeout,
         memory_bytes=int(a.mem_limit * 2**30) if a.mem_limit else None,
         seed=a.seed,
+        load_check=a.load_check,
+        load_max_busy=a.load_max_busy,
+        load_wait_s=a.load_wait,
     )
+    if not 0 < a.load_max_busy <= 1:
+        raise UserError(f"--load-max-busy {a.load_max_busy:g}: give a fraction of the CPUs between 0 and 1")
+    if a.load_wait < 0:
+        raise UserError(f"--load-wait {a.load_wait:g}: give seconds, 0 or more")
     if a.cpus:
         try:
             opts.cpus = [int(c) for c in a.cpus.split(",")]
@@ -191,6 +201,15 @@ def cmd_measure(a: argparse.Namespace) -> int:
     opts = _options(a)
     bench = Bench(kernel, space, opts, Builder(Path(a.cache_dir) if a.cache_dir else None))
     if a.json or not sys.stderr.isatty():
+
+        def said(busy: float, waited: float) -> None:
+            if waited == 0:
+                print(
+                    f"autotune: waiting for a quiet machine: {busy:.0%} of the CPUs busy with other work",
+                    file=sys.stderr,
+                )
+
+        bench.on_wait = said
         m = bench.measure(cfg)
     else:
         from rich.console import Console
@@ -198,9 +217,20 @@ def cmd_measure(a: argparse.Namespace) -> int:
         with Console(stderr=True).status("building and verifying...") as status:
 
             def show(pairs: int, est) -> None:
-                now = f"speedup {est.speedup:.3f}x +-{est.rel_halfwidth:.1%}" if est else "warming up"
+                if est is None:
+                    now = "warming up"
+                elif est.has_ci:
+                    now = f"speedup {est.speedup:.3f}x +-{est.rel_halfwidth:.1%}"
+                else:
+                    now = f"speedup {est.speedup:.3f}x (too few pairs for a CI)"
                 status.update(f"{pairs}/{opts.max_pairs} pairs, {now}")
 
+            def wait(busy: float, waited: float) -> None:
+                status.update(
+                    f"waiting for a quiet machine: {busy:.0%} of the CPUs busy with other work ({waited:.0f} s)"
+                )
+
+            bench.on_wait = wait
             m = bench.measure(cfg, progress=show)
     if a.json:
         print(json.dumps(m.to_dict(), indent=1, default=str))
@@ -216,17 +246,27 @@ def _print_measurement(m) -> None:
     if m.status != "ok":
         con.print(f"[bold red]{m.status}[/]: {m.message}")
         return
-    assert m.ci is not None
+    ci = f"95% CI {m.ci[0]:.3f}-{m.ci[1]:.3f}" if m.ci is not None else "no CI: too few pairs"
     con.print(
-        f"speedup [bold]{m.speedup:.3f}x[/] (95% CI {m.ci[0]:.3f}-{m.ci[1]:.3f}) "
-        f"over {m.repetitions} interleaved pairs; "
+        f"speedup [bold]{m.speedup:.3f}x[/] ({ci}) over {m.repetitions} interleaved pairs (stopped: {m.stop_reason}); "
         f"baseline {m.baseline_seconds * 1e3:.2f} ms, candidate {m.candidate_seconds * 1e3:.2f} ms ({m.timing} timer); "
-        f"output {m.message}"
+        f"output {m.message}",
+        highlight=False,
     )
+    if m.timer_fallback:
+        con.print("[bold yellow]timer[/]: the program's timer was missing; the whole process's wall time was used")
+    if m.under_load:
+        con.print(f"[bold yellow]under load[/]: {_load_words(m)}; this speedup is suspect, measure again when quiet")
     mc = m.machine
     con.print(
         f"machine: {mc.get('cpu_model')}, {mc.get('usable_cores')} cores; {', '.join(mc.get('compilers', {}).values())}"
     )
+
+
+def _load_words(m) -> str:
+    seen = [v for v in (m.load_before, m.load_during) if v is not None]
+    worst = f"other work kept up to {max(seen):.0%} of the CPUs busy" if seen else "other work was seen"
+    return worst + (f" (after waiting {m.load_waited:.0f} s for quiet)" if m.load_waited else "")
 
 
 def cmd_run(a: argparse.Namespace) -> int:
@@ -256,8 +296,12 @@ def cmd_run(a: argparse.Namespace) -> int:
             cache_dir=a.cache_dir,
             observe=show.event,
             progress=show.pairs,
+            on_wait=show.waiting,
         )
     _print_result(r, a.json)
+    if not r.verified:
+        print("autotune: nothing was verified: no measurement of this study is ok (see trials.csv)", file=sys.stderr)
+        return EXIT_NOT_OK
     return 0
 
 
@@ -287,16 +331,17 @@ def cmd_predict(a: argparse.Namespace) -> int:
     space = _space(kernel)
     table = rank(kernel, space, top=a.top, pool=a.pool, seed=a.seed)
     if a.json:
-        print(json.dumps(table[["predicted_speedup", "low", "high", "config"]].to_dict("records")))
+        print(json.dumps(table[["predicted_speedup", "low", "high", "embedded", "config"]].to_dict("records")))
         return 0
     from rich.table import Table
 
     t = Table(title=f"{kernel.path.name}: zero-shot ranking of {a.pool} sampled configurations (no timing)")
-    for col in ("#", "predicted", "range (1 sd)", "changed knobs"):
+    for col in ("#", "predicted", "range (1 sd)", "IR", "changed knobs"):
         t.add_column(col)
     for i, row in enumerate(table.itertuples(), 1):
         changed = " ".join(f"{k}={v}" for k, v in row.changed.items()) or "(default)"
-        t.add_row(str(i), f"{row.predicted_speedup:.2f}x", f"{row.low:.2f}-{row.high:.2f}", changed)
+        ir = "yes" if row.embedded else "no (knob-only)"
+        t.add_row(str(i), f"{row.predicted_speedup:.2f}x", f"{row.low:.2f}-{row.high:.2f}", ir, changed)
     _console().print(t)
     return 0
 
@@ -313,6 +358,15 @@ class _RunProgress:
         self.bar = None
         self.task = None
         self.best = "-"
+        self.under_load = 0
+
+    def waiting(self, busy: float, waited: float) -> None:
+        """The measurement waits for a quiet machine (Bench's load check)."""
+        text = f"waiting for a quiet machine: {busy:.0%} of the CPUs busy with other work ({waited:.0f} s)"
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, description=f"tuning {self.name}: {text}")
+        elif waited == 0:
+            self.console.print(text, highlight=False)
 
     def __enter__(self) -> _RunProgress:
         if self.live:
@@ -343,12 +397,18 @@ class _RunProgress:
             self.bar.update(self.task, completed=e.measured, total=e.target, best=self.best)
             if e.kind == "measured":
                 self.bar.update(self.task, description=f"tuning {self.name}")
+                if e.measurement is not None and e.measurement.under_load:
+                    self.under_load += 1
+                    self.console.print(
+                        f"trial {e.trial} measured under load: {_load_words(e.measurement)}", highlight=False
+                    )
         elif e.kind == "measured" and e.measurement is not None:
             m = e.measurement
             got = f"{m.speedup:.3f}x" if m.status == "ok" and m.speedup is not None else m.status
             of = f"/{e.target}" if e.target else ""
             changed = " ".join(f"{k}={v}" for k, v in m.changed.items()) or "(baseline)"
-            line = f"trial {e.trial}: {e.measured}{of} {got} best {self.best}  {changed}"
+            load = " [under load]" if m.under_load else ""
+            line = f"trial {e.trial}: {e.measured}{of} {got}{load} best {self.best}  {changed}"
             self.console.print(line, highlight=False, soft_wrap=True)
 
     def pairs(self, done: int, est) -> None:
@@ -359,8 +419,15 @@ class _RunProgress:
 
 def _print_result(r, as_json: bool) -> None:
     if as_json:
-        best = {"config": r.best, "speedup": r.speedup, "ci": list(r.ci) if r.ci else None}
-        print(json.dumps({"best": best, "trials": r.n_trials, "out_dir": str(r.out_dir)}, indent=1))
+        best = {
+            "config": r.best,
+            "speedup": r.speedup,
+            "ci": list(r.ci) if r.ci else None,
+            "verified": r.verified,
+            "under_load": r.best_under_load,
+        }
+        out = {"best": best, "trials": r.n_trials, "under_load": r.under_load, "out_dir": str(r.out_dir)}
+        print(json.dumps(out, indent=1))
         return
     from rich.table import Table
 
@@ -372,11 +439,18 @@ def _print_result(r, as_json: bool) -> None:
         t.add_row(k, str(v))
     if not r.changed:
         t.add_row("config", "the untransformed program (no variant beat it)")
-    if r.speedup is not None and r.ci is not None:
-        t.add_row("speedup", f"{r.speedup:.3f}x (95% CI {r.ci[0]:.3f}-{r.ci[1]:.3f})")
+    if r.speedup is not None:
+        ci = f"95% CI {r.ci[0]:.3f}-{r.ci[1]:.3f}" if r.ci is not None else "no CI: too few pairs"
+        load = " [measured under load]" if r.best_under_load else ""
+        t.add_row("speedup", f"{r.speedup:.3f}x ({ci}){load}")
     else:
         t.add_row("speedup", "none measured")
     t.add_row("verified", "yes" if r.verified else "no")
+    if r.under_load:
+        worst = f", other work up to {r.max_load:.0%} of the CPUs" if r.max_load is not None else ""
+        t.add_row(
+            "load", f"{r.under_load} of {r.n_trials} measurements taken under load{worst}: their speedups are suspect"
+        )
     t.add_row("trials", f"{r.n_trials} measured" + (f", {r.new_measurements} in this run" if r.stop_reason else ""))
     fails = ", ".join(f"{k} {n}" for k, n in sorted(r.failures.items())) or "none"
     t.add_row("failures", fails)
@@ -390,14 +464,38 @@ def _print_result(r, as_json: bool) -> None:
 # --- parser ---------------------------------------------------------------------------------
 def _protocol_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("measurement protocol")
-    g.add_argument("--min-reps", type=int, default=5, help="minimum interleaved pairs (default 5)")
+    g.add_argument(
+        "--min-reps",
+        type=int,
+        default=MIN_CI_PAIRS,
+        help=f"minimum interleaved pairs (default {MIN_CI_PAIRS}: fewer give no 95%% CI)",
+    )
     g.add_argument("--max-reps", type=int, default=60, help="repetition cap in pairs (default 60)")
     g.add_argument("--ci-target", type=float, default=0.02, help="stop at this CI half-width (default 0.02 = +-2%%)")
     g.add_argument("--timeout-factor", type=float, default=5.0, help="candidate timeout in baseline runs (+1 s)")
-    g.add_argument("--baseline-timeout", type=float, default=600.0, help="seconds the untransformed program may take")
+    g.add_argument(
+        "--baseline-timeout", type=float, default=120.0, help="seconds the untransformed program may take (default 120)"
+    )
     g.add_argument("--mem-limit", type=float, default=None, metavar="GIB", help="address-space cap per run")
     g.add_argument("--cache-dir", default=None, help="build cache (default .autotune/builds)")
     g.add_argument("--cpus", default=None, metavar="0,1", help="pin the measured runs to these CPUs")
+    g.add_argument(
+        "--load-check",
+        choices=("wait", "strict", "off"),
+        default="wait",
+        help="other work on the machine: wait for quiet cores up to --load-wait, then measure and flag (default); "
+        "strict: refuse to record a measurement taken under load; off: do not look",
+    )
+    g.add_argument(
+        "--load-wait", type=float, default=120.0, metavar="S", help="seconds to wait for a quiet machine (default 120)"
+    )
+    g.add_argument(
+        "--load-max-busy",
+        type=float,
+        default=0.25,
+        metavar="F",
+        help="fraction of the CPUs other work may keep busy before it counts as load (default 0.25)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -466,20 +564,35 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so every `finally` runs (the measured program is killed with us)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     for name in ("min_reps", "max_reps"):
         if getattr(args, name, 1) < 1:
             print(f"autotune: error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return EXIT_BAD_INPUT
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return args.func(args)
+        with cli_spelling():
+            return args.func(args)
     except UserError as exc:
         print(f"autotune: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("autotune: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("autotune: terminated", file=sys.stderr)
+        return 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -223,3 +223,104 @@ def test_predict_ranks_with_the_shipped_surrogate():
     assert len(rows) == 3
     assert [x["predicted_speedup"] for x in rows] == sorted((x["predicted_speedup"] for x in rows), reverse=True)
     assert all(x["low"] <= x["predicted_speedup"] <= x["high"] for x in rows)
+
+
+# --- faults found by trying bad programs and interruptions ---------------------------------------
+def test_racy_program_is_said_once_and_every_rerun_stops_at_once(tmp_path, monkeypatch):
+    """A baseline whose output changes under threads: one line, exit 2, and reruns add no trials."""
+    import optuna
+
+    from autotune.search.storage import open_storage
+
+    monkeypatch.setenv("AUTOTUNE_CACHE", str(tmp_path / "cache"))
+    journal = str(tmp_path / "j.log")
+    args = ["run", str(DATA / "racy.c"), "--budget", "5", "--storage", journal, "--study", "race"]
+    args += ["--out", str(tmp_path / "out"), "--max-reps", "6"]
+    for _ in range(3):
+        one_line_error(autotune(*args), "prints different output from run to run")
+    st, _ = open_storage(journal)
+    trials = optuna.load_study(study_name="race", storage=st).get_trials(deepcopy=False)
+    measured = [t for t in trials if t.user_attrs.get("measured")]
+    assert measured == []  # nothing is stored as a wrong_output of its own A/A trial
+    assert len(trials) <= 1  # at most the attempt that found it; reruns stop before asking for a trial
+
+
+def test_run_exits_non_zero_when_nothing_was_verified(monkeypatch, tmp_path, capsys):
+    """The exit status tells a script that the study holds no verified measurement."""
+    import pandas as pd
+
+    from autotune import cli
+    from autotune.search import api
+    from autotune.search.outputs import Result
+
+    def nothing_verified(kernel, *a, **kw):
+        return Result(
+            best={},
+            speedup=None,
+            ci=None,
+            verified=False,
+            trials=pd.DataFrame({"trial": [0], "status": ["runtime_error"]}),
+            variant_source=None,
+            out_dir=tmp_path,
+            study="s",
+            storage="j.log",
+            failures={"runtime_error": 1},
+            stop_reason="budget",
+        )
+
+    monkeypatch.setattr(api, "tune_kernel", nothing_verified)
+    code = cli.main(["run", str(DATA / "noloops.c"), "--budget", "1"])
+    assert code == cli.EXIT_NOT_OK
+    assert "nothing was verified" in capsys.readouterr().err
+
+
+def test_set_without_value_names_the_flag_once():
+    r = autotune("measure", str(DATA / "tricky.c"), "--set", "threads")
+    one_line_error(r, "--set 'threads': expected NAME=VALUE")
+    assert "--set: --set" not in r.stderr
+
+
+def _tagged_by(owner: int) -> list[int]:
+    """Processes whose run tag names `owner` (the runner tags every process of a run)."""
+    import psutil
+
+    from autotune.measure.runner import TAG_VAR
+
+    found = []
+    for p in psutil.process_iter():
+        try:
+            tag = p.environ().get(TAG_VAR, "")
+        except (psutil.Error, OSError):
+            continue
+        if tag.startswith(f"{owner}:"):
+            found.append(p.pid)
+    return found
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_stopping_autotune_kills_the_measured_program(sig, tmp_path):
+    """Ctrl-C or `kill` of autotune while a hung program runs: autotune exits and the program is gone."""
+    import signal
+    import time
+
+    env = {**__import__("os").environ, "AUTOTUNE_CACHE": str(tmp_path)}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "autotune.cli", "measure", str(DATA / "forever.c"), "--baseline-timeout", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _tagged_by(p.pid):  # wait until the hung program runs
+            assert p.poll() is None and time.monotonic() < deadline, p.stderr.read() if p.poll() is not None else ""
+            time.sleep(0.1)
+        p.send_signal(getattr(signal, sig))
+        _, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode in (130, 143), err
+    assert "Traceback" not in err
+    assert _tagged_by(p.pid) == []

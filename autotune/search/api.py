@@ -21,11 +21,12 @@ import optuna
 from autotune import compilers
 from autotune.build import Builder
 from autotune.discover import build_space
-from autotune.errors import UserError
+from autotune.errors import BaselineError, UserError, option
 from autotune.kernel import Kernel
 from autotune.measure import Bench, Options
 from autotune.search import outputs
 from autotune.search import storage as stores
+from autotune.search.history import BASELINE_FAILED
 from autotune.search.outputs import Result
 from autotune.search.session import BenchMeasurer, Budget, Event, Measurer, Session
 from autotune.search.strategies import ScorerFactory, check_strategy, make_sampler
@@ -37,13 +38,17 @@ __all__ = ["Result", "tune", "tune_kernel"]
 def check_budget(budget: int | None, time_budget: float | None, early_stop: int | None) -> None:
     """Bad budgets are bad input: one clear line each."""
     if budget is None and time_budget is None:
-        raise UserError("give a budget: a number of evaluations (--budget) and/or seconds (--time-budget)")
+        raise UserError(
+            f"give a budget: a number of evaluations ({option('budget')}) and/or seconds ({option('time_budget')})"
+        )
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
-        raise UserError(f"--budget {budget}: must be a whole number of evaluations, at least 1")
-    if time_budget is not None and not time_budget > 0:
-        raise UserError(f"--time-budget {time_budget:g}: must be a positive number of seconds")
-    if early_stop is not None and early_stop < 1:
-        raise UserError(f"--early-stop {early_stop}: must be at least 1 evaluation")
+        raise UserError(f"{option('budget', budget)}: must be a whole number of evaluations, at least 1")
+    if time_budget is not None and (
+        isinstance(time_budget, bool) or not isinstance(time_budget, int | float) or not time_budget > 0
+    ):
+        raise UserError(f"{option('time_budget', time_budget)}: must be a positive number of seconds")
+    if early_stop is not None and (isinstance(early_stop, bool) or not isinstance(early_stop, int) or early_stop < 1):
+        raise UserError(f"{option('early_stop', early_stop)}: must be at least 1 evaluation (a whole number)")
 
 
 @contextlib.contextmanager
@@ -76,8 +81,10 @@ def tune_kernel(
     cache_dir: str | Path | None = None,
     observe: Callable[[Event], None] | None = None,
     progress: Callable[[int, Any], None] | None = None,
+    on_wait: Callable[[float, float], None] | None = None,
 ) -> Result:
-    """Tune a loaded kernel; see `tune` for the arguments (`progress` sees every measured pair)."""
+    """Tune a loaded kernel; see `tune` for the arguments (`progress` sees every measured pair,
+    `on_wait(busy, waited_s)` every look at a machine too busy to measure on)."""
     check_budget(budget, time_budget, early_stop)
     check_strategy(strategy)
     if space is None:
@@ -88,11 +95,19 @@ def tune_kernel(
     meta = stores.make_meta(kernel, space, strategy, seed)
     name = study or stores.default_study_name(kernel, meta["fingerprint"])
     note = observe or (lambda e: None)
+    out_dir = outputs.prepare_out_dir(Path(out) if out is not None else outputs.default_out_dir(kernel))
     with _quiet_optuna():
         s = stores.open_study(st, name, meta, sampler, allow_other_machine)
+        if BASELINE_FAILED in s.user_attrs:  # found by an earlier run: the same program cannot serve now either
+            raise BaselineError(s.user_attrs[BASELINE_FAILED])
         if measurer is None:
             opts = options or Options(seed=seed)
-            bench = Bench(kernel, space, opts, Builder(Path(cache_dir) if cache_dir else None))
+            bench = Bench(kernel, space, opts, Builder(Path(cache_dir) if cache_dir else None), on_wait=on_wait)
+            try:
+                bench.prepare()  # a baseline that cannot serve stops the run before any trial is added
+            except BaselineError as exc:
+                s.set_user_attr(BASELINE_FAILED, str(exc))
+                raise
             measurer = BenchMeasurer(bench, progress)
         size = space.size()
         if strategy == "exhaustive" and budget is not None and size > budget:
@@ -104,7 +119,7 @@ def tune_kernel(
                 )
             )
         outcome = Session(s, space, measurer, Budget(budget, time_budget, early_stop), strategy, seed, observe).run()
-        result = outputs.write(s, spec, Path(out) if out is not None else None)
+        result = outputs.write(s, spec, out_dir)
     result.stop_reason = outcome.reason
     result.new_measurements = outcome.new
     return result

@@ -17,6 +17,9 @@ Trial records, as trial user attributes:
   the stored value, never measured again and not counted as a measurement.
 * an attempt that did not finish (Ctrl-C, a crash, `kill -9`): FAIL with
   `interrupted` or `stale`; its configuration is retried once, then left alone.
+* an attempt stopped because the baseline itself cannot serve (its output
+  changes from run to run): FAIL with `baseline_failed`, never retried; the
+  study carries the same attribute and later runs stop at once with it.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ DUPLICATE_OF = "duplicate_of"
 STALE = "stale"
 INTERRUPTED = "interrupted"
 WORKER = "worker"
+BASELINE_FAILED = "baseline_failed"  # on a trial and on the study: the untransformed program cannot serve
 MAX_ATTEMPTS = 2  # unfinished attempts of one configuration: the first and one retry
 
 

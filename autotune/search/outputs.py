@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from typing import Any
 import optuna
 import pandas as pd
 
+from autotune.errors import UserError, option
+from autotune.kernel import Kernel
 from autotune.search import storage as stores
 from autotune.search.history import History, is_ok
 from autotune.search.params import config_from_params
@@ -48,10 +51,37 @@ class Result:
     failures: dict[str, int] = field(default_factory=dict)  # failed measurements by status
     stop_reason: str = ""  # why the run stopped (empty for a report)
     new_measurements: int = 0  # taken by this run
+    under_load: int = 0  # measurements taken while other work kept the CPUs busy (their speedups are suspect)
+    best_under_load: bool = False  # the best itself was measured under load
+    max_load: float | None = None  # the most of the CPUs other work kept busy during a measurement
 
     @property
     def n_trials(self) -> int:
         return len(self.trials)
+
+
+def default_out_dir(kernel: Kernel | str | Path) -> Path:
+    """results/<kernel name>/ under the current directory."""
+    path = kernel.path if isinstance(kernel, Kernel) else Path(kernel)
+    return Path("results") / path.stem
+
+
+def prepare_out_dir(out: Path) -> Path:
+    """Create the output folder and prove it is writable, before any measuring.
+
+    Why first: a run that measures for an hour and then cannot write its table has
+    wasted the hour (the study survives in storage, but the user sees a traceback).
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".autotune-write-check-"):
+            pass
+    except FileExistsError:
+        raise UserError(f"{option('out', str(out))}: a file is in the way; give a folder for the outputs") from None
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise UserError(f"{option('out', str(out))}: cannot write there ({why}); choose another folder") from None
+    return out
 
 
 def write(study: optuna.Study, storage_spec: str, out_dir: Path | None = None) -> Result:
@@ -59,8 +89,7 @@ def write(study: optuna.Study, storage_spec: str, out_dir: Path | None = None) -
     meta = stores.meta_of(study)
     space = stores.space_of(study)
     kernel = stores.kernel_of(study)
-    out = Path(out_dir) if out_dir is not None else Path("results") / Path(meta["kernel"]).stem
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_out_dir(Path(out_dir) if out_dir is not None else default_out_dir(meta["kernel"]))
     h = History.read(study, space)
     frame = h.frame()
     frame.to_csv(out / "trials.csv", index=False)
@@ -92,6 +121,9 @@ def write(study: optuna.Study, storage_spec: str, out_dir: Path | None = None) -
         changed=space.changed(cfg),
         best_trial=best.number if best is not None else None,
         failures=dict(h.failures()),
+        under_load=sum(bool(t.user_attrs.get("under_load")) for t in h.measurements),
+        best_under_load=bool(attrs.get("under_load")),
+        max_load=_max_load(h),
     )
     summary = {
         "study": study.study_name,
@@ -108,6 +140,8 @@ def write(study: optuna.Study, storage_spec: str, out_dir: Path | None = None) -
         "failures": result.failures,
         "machine": attrs.get("machine") or meta["machine"],
         "strategy": meta.get("strategy"),
+        "under_load": result.best_under_load,
+        "measurements_under_load": result.under_load,
         "variant": "best_variant.c" if source is not None else None,
     }
     if kernel is None:
@@ -115,6 +149,16 @@ def write(study: optuna.Study, storage_spec: str, out_dir: Path | None = None) -
     (out / "best.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
     plot(h, study.study_name, out / "convergence.png")
     return result
+
+
+def _max_load(h: History) -> float | None:
+    seen = [
+        float(v)
+        for t in h.measurements
+        for v in (t.user_attrs.get("load_before"), t.user_attrs.get("load_during"))
+        if v is not None
+    ]
+    return max(seen) if seen else None
 
 
 def report(study: str, storage: str | None = None, out: Path | None = None) -> Result:

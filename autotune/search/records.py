@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from autotune.measure import Measurement
-from autotune.space import Condition, Knob, Space
+from autotune.space import AnyOf, Condition, Knob, Requirement, Space
 
 # Scalar Measurement fields, in the order trials.csv and the replay cache show them.
 FIELDS: tuple[str, ...] = (
@@ -34,6 +34,12 @@ FIELDS: tuple[str, ...] = (
     "runs",
     "harness_seconds",
     "run_wall_seconds",
+    "stop_reason",
+    "timer_fallback",
+    "load_before",
+    "load_during",
+    "load_waited",
+    "under_load",
     "message",
 )
 LIST_FIELDS: tuple[str, ...] = ("baseline_times", "candidate_times")
@@ -96,7 +102,7 @@ def measurement_from_row(row: Mapping[str, Any], space: Space, machine: Mapping[
         baseline_seconds=_num(row.get("baseline_seconds")),
         candidate_seconds=_num(row.get("candidate_seconds")),
         repetitions=int(_num(row.get("repetitions")) or 0),
-        verified=_bool(row.get("verified")),
+        verified=_bool(row.get("verified")) and row["status"] == "ok",  # older records marked failed runs verified
         timing=str(row.get("timing") or ""),
         baseline_times=json.loads(row.get("baseline_times") or "[]"),
         candidate_times=json.loads(row.get("candidate_times") or "[]"),
@@ -107,19 +113,43 @@ def measurement_from_row(row: Mapping[str, Any], space: Space, machine: Mapping[
         run_wall_seconds=_num(row.get("run_wall_seconds")) or 0.0,
         runs=int(_num(row.get("runs")) or 0),
         machine=dict(machine or {}),
+        # fields recorded since the load and timer checks; older records lack them
+        stop_reason=str(row.get("stop_reason") or ""),
+        timer_fallback=_bool(row.get("timer_fallback")),
+        load_before=_num(row.get("load_before")),
+        load_during=_num(row.get("load_during")),
+        load_waited=_num(row.get("load_waited")) or 0.0,
+        under_load=_bool(row.get("under_load")),
     )
 
 
 # --- spaces -------------------------------------------------------------------------
+def _condition_spec(c: Requirement) -> dict[str, Any]:
+    """`{"knob", "values"}` for a plain condition (the only form older specs have), `{"any": [...]}` for an OR."""
+    if isinstance(c, AnyOf):
+        return {"any": [_condition_spec(a) for a in c.conditions]}
+    return {"knob": c.knob, "values": sorted(c.values, key=str)}
+
+
+def _condition_from_spec(d: Mapping[str, Any]) -> Requirement:
+    if "any" in d:
+        return AnyOf(tuple(Condition(a["knob"], frozenset(a["values"])) for a in d["any"]))
+    return Condition(d["knob"], frozenset(d["values"]))
+
+
 def space_spec(space: Space) -> list[dict[str, Any]]:
-    """The knobs as plain data: what a study's fingerprint and the replay cache record."""
+    """The knobs as plain data: what a study's fingerprint and the replay cache record.
+
+    A space without OR conditions gives exactly the spec it gave before OR
+    existed, so fingerprints of existing studies do not change.
+    """
     return [
         {
             "name": k.name,
             "kind": k.kind,
             "choices": list(k.choices),
             "default": k.default,
-            "conditions": [{"knob": c.knob, "values": sorted(c.values, key=str)} for c in k.conditions],
+            "conditions": [_condition_spec(c) for c in k.conditions],
             "site": k.site,
             "define": k.define,
             "doc": k.doc,
@@ -137,7 +167,7 @@ def space_from_spec(spec: list[Mapping[str, Any]]) -> Space:
                 choices=tuple(k["choices"]),
                 default=k["default"],
                 doc=k.get("doc", ""),
-                conditions=tuple(Condition(c["knob"], frozenset(c["values"])) for c in k.get("conditions", [])),
+                conditions=tuple(_condition_from_spec(c) for c in k.get("conditions", [])),
                 site=k.get("site", ""),
                 define=k.get("define"),
             )
@@ -165,8 +195,9 @@ def restrict(space: Space, choices: Mapping[str, tuple]) -> Space:
         if k.default not in vals:
             raise ValueError(f"{k.name}: the restricted choices must keep the default {k.default!r}")
         for c in k.conditions:
-            if c.knob not in names:
-                raise ValueError(f"{k.name} depends on {c.knob}; include it too")
+            for name in c.knobs:
+                if name not in names:
+                    raise ValueError(f"{k.name} depends on {name}; include it too")
         knobs.append(Knob(k.name, k.kind, vals, k.default, k.doc, k.conditions, k.site, k.define))
     missing = names - {k.name for k in knobs}
     if missing:

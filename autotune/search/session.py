@@ -39,9 +39,11 @@ import optuna
 import psutil
 from optuna.trial import TrialState
 
+from autotune.errors import BaselineError
 from autotune.measure import Bench, Measurement
 from autotune.search import params
 from autotune.search.history import (
+    BASELINE_FAILED,
     DUPLICATE_OF,
     INTERRUPTED,
     KEY,
@@ -299,7 +301,12 @@ class Session:
             dupes_in_row = 0
             try:
                 m = self.measurer.measure(cfg)
-            except BaseException as exc:  # Ctrl-C, a broken baseline, a bug: the attempt did not finish
+            except BaselineError as exc:  # no configuration can be measured: say so once, for every later run too
+                trial.set_user_attr(BASELINE_FAILED, str(exc)[:500])
+                self.study.tell(trial, state=TrialState.FAIL)
+                self.study.set_user_attr(BASELINE_FAILED, str(exc))
+                raise
+            except BaseException as exc:  # Ctrl-C, a crash of the baseline, a bug: the attempt did not finish
                 trial.set_user_attr(INTERRUPTED, f"{type(exc).__name__}: {exc}"[:500])
                 self.study.tell(trial, state=TrialState.FAIL)
                 raise

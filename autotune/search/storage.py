@@ -29,7 +29,7 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 
 from autotune import machine
-from autotune.errors import UserError
+from autotune.errors import UserError, option
 from autotune.kernel import Kernel
 from autotune.search.records import space_from_spec, space_spec
 from autotune.space import Space
@@ -55,16 +55,18 @@ def open_storage(url: str | None = None) -> tuple[BaseStorage, str]:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             if "Failed to import DB access module" in reason:
                 reason = f"no database driver for {url.split(':', 1)[0]} is installed"
-            raise UserError(f"--storage {url}: cannot open it ({reason})") from None
+            raise UserError(f"{option('storage', url)}: cannot open it ({reason})") from None
     path = Path(url)
     if path.is_dir():
-        raise UserError(f"--storage {url}: is a directory; give a journal file (e.g. {path}/journal.log) or a URL")
+        raise UserError(
+            f"{option('storage', url)}: is a directory; give a journal file (e.g. {path}/journal.log) or a URL"
+        )
     if not path.parent.is_dir():
-        raise UserError(f"--storage {url}: no such directory {path.parent}")
+        raise UserError(f"{option('storage', url)}: no such directory {path.parent}")
     try:
         return JournalStorage(JournalFileBackend(str(path))), str(path)
     except OSError as exc:
-        raise UserError(f"--storage {url}: cannot open it ({exc.strerror})") from None
+        raise UserError(f"{option('storage', url)}: cannot open it ({exc.strerror})") from None
 
 
 # --- what a study records -----------------------------------------------------------
@@ -134,20 +136,23 @@ def open_study(
     old = study.user_attrs.get(META)
     if old is None:
         if study.get_trials(deepcopy=False):
-            raise UserError(f"study {name!r} exists but was not made by autotune run; choose another --study name")
+            raise UserError(
+                f"study {name!r} exists but was not made by autotune run; choose another {option('study')} name"
+            )
         study.set_user_attr(META, meta)  # created, then killed before it was labelled
         return study
     if old.get("fingerprint") != meta["fingerprint"]:
         defines = " ".join(f"-D{d}" for d in old.get("program", {}).get("defines", []))
         raise UserError(
             f"study {name!r} exists for another kernel or other options ({old.get('kernel')} {defines}".rstrip()
-            + "); choose another --study name"
+            + f"); choose another {option('study')} name"
         )
     was, now = old.get("machine", {}).get("cpu_model"), meta["machine"]["cpu_model"]
     if was != now and not allow_other_machine:
         raise UserError(
             f"study {name!r} was measured on another machine ({was}), this is {now}; "
-            "speedups do not transfer between CPUs: choose another --study name, or pass --allow-other-machine"
+            f"speedups do not transfer between CPUs: choose another {option('study')} name, "
+            f"or pass {option('allow_other_machine', True)}"
         )
     if old.get("strategy") != meta["strategy"]:
         study.set_user_attr(META, {**old, "strategy": meta["strategy"]})

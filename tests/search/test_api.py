@@ -36,3 +36,48 @@ def test_tune_and_result_are_exported():
 
     assert "tune" in autotune.__all__ and "Result" in autotune.__all__
     assert autotune.tune.__module__ == "autotune.search.api" and autotune.Result.__name__ == "Result"
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"budget": "3"}, "budget='3': must be a whole number"),
+        ({"budget": 0}, "budget=0: must be a whole number"),
+        ({"budget": None, "time_budget": -1.0}, "time_budget=-1.0: must be a positive number of seconds"),
+        ({"early_stop": 0}, "early_stop=0: must be at least 1 evaluation"),
+        ({"storage": "/no/such/dir/journal.log"}, "storage='/no/such/dir/journal.log': no such directory"),
+    ],
+)
+def test_api_errors_name_the_python_keywords_not_cli_flags(tmp_path, kw, message):
+    """`tune(budget='3')` must not tell a Python user about `--budget`."""
+    from autotune import UserError, tune
+
+    with pytest.raises(UserError) as exc:
+        tune(KERNELS / "jacobi-1d.c", defines=["MINI_DATASET"], out=tmp_path / "out", **kw)
+    assert message in str(exc.value)
+    assert "--" not in str(exc.value)
+
+
+@needs_clang
+@pytest.mark.parametrize("make", ["file", "under_file"])
+def test_unwritable_out_is_refused_before_anything_is_measured(tmp_path, make):
+    """A file where the output folder should be gives one line before measuring, not a traceback after."""
+    from autotune import UserError, tune
+    from autotune.search import ReplayMeasurer
+
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file, not a folder\n")
+    out = blocker if make == "file" else blocker / "sub"
+    replay = ReplayMeasurer(ROOT / "tests" / "data" / "replay" / "jacobi1d_small.csv")
+    with pytest.raises(UserError) as exc:
+        tune(
+            KERNELS / "jacobi-1d.c",
+            budget=3,
+            defines=["SMALL_DATASET"],
+            storage=str(tmp_path / "j.log"),
+            space=replay.space,
+            measurer=replay,
+            out=out,
+        )
+    assert "out=" in str(exc.value) and ("a file is in the way" in str(exc.value) or "cannot write" in str(exc.value))
+    assert replay.calls == []  # refused before the first measurement

@@ -80,7 +80,7 @@ def test_study_of_another_machine_is_refused_unless_allowed(tmp_path, journal):
     meta = dict(study.user_attrs["autotune"])
     meta["machine"] = {**meta["machine"], "cpu_model": "Imaginary CPU 9000"}
     study.set_user_attr("autotune", meta)
-    with pytest.raises(UserError, match=r"measured on another machine \(Imaginary CPU 9000\).*--allow-other-machine"):
+    with pytest.raises(UserError, match=r"another machine \(Imaginary CPU 9000\).*allow_other_machine=True"):
         replay_tune(tmp_path, journal, budget=3, strategy="random", study="s")
     result, m = replay_tune(tmp_path, journal, budget=3, strategy="random", study="s", allow_other_machine=True)
     assert result.n_trials == 3 and len(m.calls) == 1
