@@ -35,7 +35,7 @@ from autotune._cparse import SCHEDULE_KINDS, Loop, Program, schedule_of, split_c
 from autotune.errors import UserError
 from autotune.kernel import Kernel
 from autotune.machine import usable_cores
-from autotune.space import AnyOf, Condition, Knob, Requirement, Space, Value
+from autotune.space import AnyOf, Condition, Config, InvalidConfig, Knob, Requirement, Space, Value
 
 CHUNKS: tuple[Value, ...] = ("auto", 1, 4, 16, 64, 256)
 UNROLL: tuple[Value, ...] = ("auto", 1, 2, 4, 8, 16)
@@ -385,6 +385,31 @@ def build_space(kernel: Kernel, cores: int | None = None) -> Space:
     if "gcc" not in comps:
         notes.append("gcc not found: compiler knob has clang only")
     return Space(knobs, notes)
+
+
+def starting_points(space: Space) -> list[Config]:
+    """Configurations a model-based search measures right after the baseline, for sequential programs.
+
+    Why: a program without OpenMP has one large lever, running its proven-parallel
+    loops on all cores, spread over several on/off knobs (one per loop) that a
+    sampler meets together only by luck in a 30-evaluation budget. So the search
+    starts from the two ways this program can run in parallel: every
+    `L<n>.parallel` loop on, and Polly's own parallelizer. They are measured and
+    verified like any proposal, and only enter the result if they are faster.
+    """
+    out: list[Config] = []
+    loops = {k.name: "on" for k in space if k.name.endswith(".parallel")}
+    if loops:
+        out.append(loops)
+    if "polly_parallel" in space:
+        out.append({"polly": "on", "polly_parallel": "on"})
+    points = []
+    for raw in out:
+        try:
+            points.append(space.validate(raw))
+        except InvalidConfig:
+            continue  # a condition of this space rules the combination out
+    return points
 
 
 def _as_value(text: str) -> Value:

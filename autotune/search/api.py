@@ -20,7 +20,7 @@ import optuna
 
 from autotune import compilers
 from autotune.build import Builder
-from autotune.discover import build_space
+from autotune.discover import build_space, starting_points
 from autotune.errors import BaselineError, UserError, option
 from autotune.kernel import Kernel
 from autotune.measure import Bench, Options
@@ -118,7 +118,10 @@ def tune_kernel(
                     f"only the first {budget} in enumeration order will be measured (tpe or guided suit large spaces)",
                 )
             )
-        outcome = Session(s, space, measurer, Budget(budget, time_budget, early_stop), strategy, seed, observe).run()
+        # model-based searches start from the program's ways to run in parallel (discover.starting_points)
+        starts = starting_points(space) if strategy in ("tpe", "guided") else []
+        budget_ = Budget(budget, time_budget, early_stop)
+        outcome = Session(s, space, measurer, budget_, strategy, seed, observe, starts).run()
         result = outputs.write(s, spec, out_dir)
     result.stop_reason = outcome.reason
     result.new_measurements = outcome.new

@@ -30,7 +30,7 @@ import json
 import random
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -159,7 +159,9 @@ class Session:
         strategy: str = "",
         seed: int = 0,
         observe: Callable[[Event], None] | None = None,
+        starting_points: Sequence[Config] = (),
     ) -> None:
+        self.starting_points = list(starting_points)
         self.study = study
         self.space = space
         self.measurer = measurer
@@ -220,6 +222,16 @@ class Session:
             return
         self.study.enqueue_trial(params.active_params(self.space, base), user_attrs={"baseline": True})
 
+    def ensure_starting_points(self) -> None:
+        """Queue the strategy's starting points (after the baseline), each once per study."""
+        h = History.read(self.study, self.space)
+        for cfg in self.starting_points:
+            key = config_key(self.space.canonical(cfg))
+            if key in h.taken or h.unfinished[key]:
+                continue
+            self.study.enqueue_trial(params.active_params(self.space, cfg), user_attrs={"proposal": "starting point"})
+            h.queued.add(key)
+
     # --- the loop ------------------------------------------------------------------------------------
     def _stop_reason(self, h: History, started: float) -> str | None:
         b = self.budget
@@ -243,6 +255,7 @@ class Session:
     def run(self) -> Outcome:
         retried = self.recover()
         self.ensure_baseline()
+        self.ensure_starting_points()
         h = History.read(self.study, self.space)
         best = h.best()
         self.observe(

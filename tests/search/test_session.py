@@ -209,3 +209,42 @@ def test_trial_killed_after_its_record_was_written_is_completed_not_remeasured(t
     t = load(journal).trials[n]
     assert t.state == TrialState.COMPLETE and t.value == pytest.approx(m.speedup)
     assert config_key(cfg) not in again.calls and len(again.calls) == 1 and result.n_trials == 4
+
+
+class Constant:
+    """A measurer that times nothing: every configuration measures 1.0x (the session logic alone)."""
+
+    def __init__(self, space) -> None:
+        self.space = space
+        self.calls: list[dict] = []
+
+    def measure(self, config):
+        from autotune.measure import Measurement
+
+        self.calls.append(dict(config))
+        return Measurement("ok", "verified", config, self.space.changed(config), speedup=1.0, ci=(0.99, 1.01))
+
+
+@pytest.mark.parametrize("strategy, starts", [("tpe", True), ("random", False)])
+def test_sequential_program_starts_from_its_ways_to_run_in_parallel(tmp_path, journal, strategy, starts):
+    """tpe and guided measure every-parallel-loop-on and Polly's parallelizer right after the baseline."""
+    from autotune.discover import build_space
+    from autotune.kernel import Kernel
+    from autotune.search import tune
+    from tests.conftest import DATA
+
+    kernel = Kernel.load(DATA / "seq_2mm.c")
+    space = build_space(kernel)
+    fake = Constant(space)
+    tune(DATA / "seq_2mm.c", budget=5, strategy=strategy, storage=journal, measurer=fake, out=tmp_path / "o")
+    first = [space.changed(c) for c in fake.calls[:3]]
+    assert first[0] == {}
+    parallel = {k.name: "on" for k in space if k.name.endswith(".parallel")}
+    assert parallel  # the program has loops proven parallel
+    if starts:
+        assert first[1] == parallel and first[2] == {"polly": "on", "polly_parallel": "on"}
+    else:
+        assert parallel not in first[1:]
+    # a rerun of the finished study queues nothing again
+    tune(DATA / "seq_2mm.c", budget=5, strategy=strategy, storage=journal, measurer=fake, out=tmp_path / "o")
+    assert len(fake.calls) == 5
