@@ -110,12 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         with path.open(newline="") as f:
             reader = csv.DictReader(f)
             fields, records = list(reader.fieldnames or []), list(reader)
+        ending = "\r\n" if path.read_bytes().split(b"\n", 1)[0].endswith(b"\r") else "\n"  # keep the writer's
         counts = reestimate(records, lo, hi, base, cand, pairs)
         rows.append({"file": rel, **counts})
         if not a.check:
             tmp = path.with_suffix(".csv.tmp")
             with tmp.open("w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+                w = csv.DictWriter(f, fieldnames=fields, lineterminator=ending)
                 w.writeheader()
                 w.writerows(records)
             tmp.replace(path)
