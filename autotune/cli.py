@@ -452,6 +452,11 @@ def _print_result(r, as_json: bool) -> None:
             "load", f"{r.under_load} of {r.n_trials} measurements taken under load{worst}: their speedups are suspect"
         )
     t.add_row("trials", f"{r.n_trials} measured" + (f", {r.new_measurements} in this run" if r.stop_reason else ""))
+    if r.timer_fallbacks:
+        t.add_row(
+            "timer",
+            f"{r.timer_fallbacks} measurements timed by whole-process wall time: the program's timer was missing",
+        )
     fails = ", ".join(f"{k} {n}" for k, n in sorted(r.failures.items())) or "none"
     t.add_row("failures", fails)
     if r.stop_reason:

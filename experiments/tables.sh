@@ -37,9 +37,12 @@ if [ -f results/vectorization_grid.csv ]; then
 else
   echo "== results/vectorization_grid.csv not recorded yet: skipping the vectorization table" >&2
 fi
+run experiments/ci_coverage.py
+run experiments/polybench.py --report-only  # from the committed results/polybench/ outputs
 
 if [ "${1:-}" = "--all" ]; then
   run experiments/protocol_aa.py
+  run experiments/polybench.py  # tunes what is not tuned yet (resumes; about 1 h for all 30 from scratch)
   run experiments/encoder_latency.py --repeats 5 --windows 1,2
   run experiments/surrogate_quality.py --seeds 3 --epochs 100 --modalities
 fi

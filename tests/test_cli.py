@@ -324,3 +324,12 @@ def test_stopping_autotune_kills_the_measured_program(sig, tmp_path):
     assert p.returncode in (130, 143), err
     assert "Traceback" not in err
     assert _tagged_by(p.pid) == []
+
+
+def test_a_hanging_program_costs_two_minutes_not_ten_by_default():
+    """The untransformed program's timeout: 120 s by default (it was 600 s), the same from the CLI and Python."""
+    from autotune import cli
+    from autotune.measure import Options
+
+    a = cli.parser().parse_args(["measure", "x.c"])
+    assert a.baseline_timeout == Options().baseline_timeout == 120.0

@@ -54,6 +54,7 @@ class Result:
     under_load: int = 0  # measurements taken while other work kept the CPUs busy (their speedups are suspect)
     best_under_load: bool = False  # the best itself was measured under load
     max_load: float | None = None  # the most of the CPUs other work kept busy during a measurement
+    timer_fallbacks: int = 0  # measurements timed by whole-process wall time because the program's timer was missing
 
     @property
     def n_trials(self) -> int:
@@ -124,6 +125,7 @@ def write(study: optuna.Study, storage_spec: str, out_dir: Path | None = None) -
         under_load=sum(bool(t.user_attrs.get("under_load")) for t in h.measurements),
         best_under_load=bool(attrs.get("under_load")),
         max_load=_max_load(h),
+        timer_fallbacks=sum(bool(t.user_attrs.get("timer_fallback")) for t in h.measurements),
     )
     summary = {
         "study": study.study_name,
