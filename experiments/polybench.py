@@ -137,6 +137,24 @@ def summarise(name: str) -> dict | None:
     }
 
 
+def wrong_output_by_rounding(names: list[str]) -> int:
+    """`wrong_output` measurements whose first mismatch is one unit in the last printed decimal."""
+    import re
+
+    pat = re.compile(r"expected (-?\d+\.(\d+)), got (-?\d+\.\d+)")
+    n = 0
+    for name in names:
+        path = OUT / name / "trials.csv"
+        if not path.exists():
+            continue
+        t = pd.read_csv(path)
+        for msg in t.loc[t["status"] == "wrong_output", "message"].astype(str):
+            m = pat.search(msg)
+            if m and abs(float(m.group(1)) - float(m.group(3))) <= 1.5 * 10 ** -len(m.group(2)):
+                n += 1
+    return n
+
+
 def report(names: list[str], a: argparse.Namespace, digest: str) -> None:
     rows = [r for n in names if (r := summarise(n)) is not None]
     if not rows:
@@ -180,6 +198,21 @@ def report(names: list[str], a: argparse.Namespace, digest: str) -> None:
         f"{int(df['under_load'].sum())} of {int(df['measured'].sum())}; best configurations measured under load: "
         f"{int(df['best_under_load'].sum())}.",
     ]
+    lines.append(
+        f"* Tuning wall time: {df['wall_min'].sum():.0f} min for {int(df['measured'].sum())} measurements "
+        f"(builds and timed runs: {df['measuring_min'].sum():.0f} min)."
+    )
+    failed = int((df["measured"] - df["ok"]).sum())
+    lines.append(
+        f"* Failed measurements (status other than ok, objective 0): {failed} of {int(df['measured'].sum())}; "
+        f"{wrong_output_by_rounding(names)} of them are `wrong_output` by one unit in the last printed digit "
+        "(PolyBench dumps arrays with 2 decimals, so a legal reordering of a floating-point sum that moves a value "
+        "across a rounding boundary fails the default `--rtol 1e-6`)."
+    )
+    lines.append(
+        "* Each best is the largest of 30 noisy estimates, so it is biased upwards (the winner's curse), most where "
+        "its CI is wide; the CI column says how far to trust it."
+    )
     slow = df[(df["speedup"].astype(float) < 1.1)]["program"].tolist()
     if slow:
         lines.append(f"* Where we lose (best under 1.1x): {', '.join(slow)}.")
