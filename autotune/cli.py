@@ -409,7 +409,7 @@ class _RunProgress:
             changed = " ".join(f"{k}={v}" for k, v in m.changed.items()) or "(baseline)"
             load = " [under load]" if m.under_load else ""
             line = f"trial {e.trial}: {e.measured}{of} {got}{load} best {self.best}  {changed}"
-            self.console.print(line, highlight=False, soft_wrap=True)
+            self.console.print(line, highlight=False, soft_wrap=True, markup=False)  # "[under load]" is text
 
     def pairs(self, done: int, est) -> None:
         if self.bar is not None and self.task is not None:
@@ -441,7 +441,7 @@ def _print_result(r, as_json: bool) -> None:
         t.add_row("config", "the untransformed program (no variant beat it)")
     if r.speedup is not None:
         ci = f"95% CI {r.ci[0]:.3f}-{r.ci[1]:.3f}" if r.ci is not None else "no CI: too few pairs"
-        load = " [measured under load]" if r.best_under_load else ""
+        load = r" \[measured under load]" if r.best_under_load else ""  # escaped: rich would read a style tag
         t.add_row("speedup", f"{r.speedup:.3f}x ({ci}){load}")
     else:
         t.add_row("speedup", "none measured")

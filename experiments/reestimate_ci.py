@@ -11,7 +11,8 @@ withdrawn and no other is claimed. Records whose status is not `ok` are set to
 verified). Speedups are not touched: they are the medians the recorder
 computed from unrounded times.
 
-The rewrite is idempotent; the summary (results/ci_reestimate.md) says per file
+The rewrite is idempotent (a second run changes nothing, and its summary then counts zeros: the
+committed summary is the one of the run that migrated the files); the summary (results/ci_reestimate.md) says per file
 how many records lost their CI, how many CIs changed and how the median
 half-width moved.
 
@@ -50,7 +51,7 @@ def reestimate(rows: list[dict[str, str]], lo: str, hi: str, base: str | None, c
     for r in rows:
         if r["status"] != "ok":
             if "verified" in r and r["verified"].strip().lower() in ("true", "1"):
-                r["verified"] = "False"
+                r["verified"] = {"1": "0", "true": "false"}.get(r["verified"].strip(), "False")  # the file's spelling
                 verified_fixed += 1
             continue
         old = (r[lo], r[hi])

@@ -333,3 +333,40 @@ def test_a_hanging_program_costs_two_minutes_not_ten_by_default():
 
     a = cli.parser().parse_args(["measure", "x.c"])
     assert a.baseline_timeout == Options().baseline_timeout == 120.0
+
+
+def test_progress_and_table_say_when_results_were_taken_under_load(tmp_path, capsys):
+    """The words in brackets are text, not rich markup (rich silently ate "[under load]" before)."""
+    import pandas as pd
+    from rich.console import Console
+
+    from autotune import cli
+    from autotune.measure import Measurement
+    from autotune.search.outputs import Result
+    from autotune.search.session import Event
+
+    show = cli._RunProgress("gemm")
+    show.console = Console(file=__import__("io").StringIO(), width=200)
+    m = Measurement("ok", "verified", {"threads": 1}, {"threads": 1}, speedup=1.65, ci=(1.6, 1.7))
+    m.under_load, m.load_before, m.load_during = True, 0.5, 0.49
+    show.event(Event("measured", "ok", 2, 20, 1.65, 1, m))
+    assert "1.650x [under load] best 1.650x" in show.console.file.getvalue()
+    r = Result(
+        best={"threads": 1},
+        speedup=1.65,
+        ci=(1.6, 1.7),
+        verified=True,
+        trials=pd.DataFrame({"trial": [0, 1]}),
+        variant_source=None,
+        out_dir=tmp_path,
+        study="s",
+        storage="j.log",
+        changed={"threads": 1},
+        under_load=2,
+        best_under_load=True,
+        max_load=0.5,
+    )
+    cli._print_result(r, as_json=False)
+    out = capsys.readouterr().out
+    assert "1.650x (95% CI 1.600-1.700) [measured under load]" in out
+    assert "2 of 2 measurements taken under load, other work up to 50% of the CPUs" in out
