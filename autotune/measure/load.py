@@ -21,6 +21,7 @@ recording when started with `nice -n 19`). Time waiting for I/O is idle.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -176,13 +177,12 @@ def quiet_gate(max_busy: float, log: Callable[[str], None], poll_s: float = 30.0
     says so when it starts waiting (then every 10 minutes) and when it ends.
     """
 
+    def said(busy: float, waited: float) -> None:
+        if waited % 600 == 0:
+            log(f"waiting for a quiet machine: {describe(busy)} (> {max_busy:.0%})")
+
     def gate() -> None:
-        waited = 0.0
-        while (busy := load_now(max_busy)) > max_busy:
-            if waited % 600 == 0:
-                log(f"waiting for a quiet machine: {describe(busy)} (> {max_busy:.0%})")
-            _sleep(poll_s)
-            waited += poll_s
+        _, waited = wait_for_quiet(max_busy, math.inf, said, poll_s=poll_s)
         if waited:
             log(f"machine quiet after {waited:.0f} s of waiting")
 

@@ -223,7 +223,7 @@ class Bench:
         base = self._base_timed
         if t.source == base.source:
             return None
-        name = timing.TIMER_NAMES.get(self.kernel.timing, f"{self.kernel.timing} timer")
+        name = timing.timer_name(self.kernel.timing)
         if t.fallback:
             return (
                 f"the {name} is missing from this variant's output, though the baseline prints it; "
@@ -407,7 +407,7 @@ class Bench:
             else:
                 msg += f"{above} at the pair cap ({n} pairs)"
         if m.timer_fallback:
-            name = timing.TIMER_NAMES.get(self.kernel.timing, "timer")
+            name = timing.timer_name(self.kernel.timing)
             msg += f"; timed by whole-process wall time: the baseline never prints its {name}"
         return finish("ok", msg)
 

@@ -24,6 +24,11 @@ _FLOAT_LINE_RE = re.compile(rb"^\s*([0-9]+\.[0-9]+)\s*$")
 TIMER_NAMES = {"region": "region timer (@autotune region lines)", "polybench": "PolyBench timer line"}
 
 
+def timer_name(mode: str) -> str:
+    """The timer a timing mode promises, for messages."""
+    return TIMER_NAMES.get(mode, f"{mode} timer")
+
+
 @dataclass(frozen=True)
 class Timed:
     seconds: float
@@ -33,7 +38,7 @@ class Timed:
 
     def missing_timer(self, mode: str) -> str:
         """What was missing, for messages: '' unless this is a fallback."""
-        return TIMER_NAMES.get(mode, mode + " timer") if self.fallback else ""
+        return timer_name(mode) if self.fallback else ""
 
 
 def extract(result: RunResult, mode: str) -> Timed:
