@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from autotune.errors import UserError, cli_spelling
+from autotune.measure.load import describe
 from autotune.measure.stats import MIN_CI_PAIRS
 
 EXIT_BAD_INPUT = 2
@@ -70,13 +71,9 @@ def _space(kernel):
 
 
 def _config(space, settings: list[str]):
-    from autotune.space import InvalidConfig
+    from autotune.measure.protocol import parse_settings
 
-    try:
-        return space.parse_assignments(settings)
-    except InvalidConfig as exc:
-        text = str(exc)
-        raise UserError(f"--set {text}" if text.startswith("'") else f"--set: {text}") from None
+    return parse_settings(space, settings)
 
 
 def _console():
@@ -204,10 +201,7 @@ def cmd_measure(a: argparse.Namespace) -> int:
 
         def said(busy: float, waited: float) -> None:
             if waited == 0:
-                print(
-                    f"autotune: waiting for a quiet machine: {busy:.0%} of the CPUs busy with other work",
-                    file=sys.stderr,
-                )
+                print(f"autotune: waiting for a quiet machine: {describe(busy)}", file=sys.stderr)
 
         bench.on_wait = said
         m = bench.measure(cfg)
@@ -226,9 +220,7 @@ def cmd_measure(a: argparse.Namespace) -> int:
                 status.update(f"{pairs}/{opts.max_pairs} pairs, {now}")
 
             def wait(busy: float, waited: float) -> None:
-                status.update(
-                    f"waiting for a quiet machine: {busy:.0%} of the CPUs busy with other work ({waited:.0f} s)"
-                )
+                status.update(f"waiting for a quiet machine: {describe(busy)} ({waited:.0f} s)")
 
             bench.on_wait = wait
             m = bench.measure(cfg, progress=show)
@@ -358,11 +350,10 @@ class _RunProgress:
         self.bar = None
         self.task = None
         self.best = "-"
-        self.under_load = 0
 
     def waiting(self, busy: float, waited: float) -> None:
         """The measurement waits for a quiet machine (Bench's load check)."""
-        text = f"waiting for a quiet machine: {busy:.0%} of the CPUs busy with other work ({waited:.0f} s)"
+        text = f"waiting for a quiet machine: {describe(busy)} ({waited:.0f} s)"
         if self.bar is not None and self.task is not None:
             self.bar.update(self.task, description=f"tuning {self.name}: {text}")
         elif waited == 0:
@@ -398,7 +389,6 @@ class _RunProgress:
             if e.kind == "measured":
                 self.bar.update(self.task, description=f"tuning {self.name}")
                 if e.measurement is not None and e.measurement.under_load:
-                    self.under_load += 1
                     self.console.print(
                         f"trial {e.trial} measured under load: {_load_words(e.measurement)}", highlight=False
                     )

@@ -422,12 +422,16 @@ def measure(
     """One-call API: load, discover, measure `--set`-style settings."""
     kernel = Kernel.load(path, **kernel_kw)
     bench = Bench(kernel, options=options)
+    return bench.measure(parse_settings(bench.space, settings or []))
+
+
+def parse_settings(space: Space, settings: list[str]) -> Config:
+    """`["threads=2", ...]` -> a valid canonical config, or UserError naming `--set` (CLI) / `settings` (API)."""
     from autotune.space import InvalidConfig
 
     try:
-        cfg = bench.space.parse_assignments(settings or [])
+        return space.parse_assignments(settings)
     except InvalidConfig as exc:
         text = str(exc)
-        sep = " " if text.startswith("'") else ": "
+        sep = " " if text.startswith("'") else ": "  # "'threads': expected NAME=VALUE" names the setting itself
         raise UserError(f"{option('settings', flag='--set')}{sep}{text}") from None
-    return bench.measure(cfg)
