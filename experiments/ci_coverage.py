@@ -47,10 +47,18 @@ RECORDINGS = ROOT / "results" / "search_efficiency_recordings"
 NS = (3, 5, 6, 8, 10, 15, 20, 30, 60)
 
 
-def pools() -> dict[str, np.ndarray]:
-    """The recorded ratio pools (the same construction as tests/measure/test_stats.py)."""
+def pools(kernels: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """The recorded ratio pools of `kernels` (default: every recording); tests/measure/test_stats.py checks them.
+
+    Per kernel: its longest single measurement (one configuration's own noise,
+    skewed, with outliers), the same with a quarter of the log-spread, and every
+    measured configuration divided by its own median (the shape of the noise
+    across configurations, thousands of ratios).
+    """
     out: dict[str, np.ndarray] = {}
     for csv in sorted(RECORDINGS.glob("*.csv")):
+        if kernels is not None and csv.stem not in kernels:
+            continue
         d = pd.read_csv(csv, usecols=["status", "baseline_times", "candidate_times"])
         d = d[d.status == "ok"]
         ratios = [

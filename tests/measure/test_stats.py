@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from autotune.measure import stats
 from autotune.measure.stats import MIN_CI_PAIRS, coverage, median_ci, paired_speedup
+from experiments import ci_coverage
 
-RECORDINGS = Path(__file__).resolve().parents[2] / "results" / "search_efficiency_recordings"
 COVERAGE_NS = (MIN_CI_PAIRS, 8, 10, 15, 20, 30, 60)
 DRAWS = 2000  # binomial SE of a 95% coverage: 0.5%
 
@@ -69,34 +66,16 @@ def test_interval_is_interpolated_between_order_statistics():
     assert k == 22 and 0 <= lam60 <= 1  # binomial: [x(22), x(39)] covers 95.0-96.%
 
 
-def _recorded_pools() -> dict[str, np.ndarray]:
-    """Real per-pair ratio samples: single 60-pair measurements, and each kernel's ratios pooled.
-
-    A 60-pair measurement is one configuration's own noise (skewed, with
-    outliers); the pooled samples are every measured configuration of a kernel,
-    each divided by its own median, so thousands of ratios show the shape of
-    the noise across configurations.
-    """
-    pools: dict[str, np.ndarray] = {}
-    for name in ("lu", "conv2d", "gemm"):
-        d = pd.read_csv(RECORDINGS / f"{name}.csv", usecols=["status", "baseline_times", "candidate_times"])
-        d = d[d.status == "ok"]
-        ratios = [
-            np.asarray(json.loads(b), dtype=float) / np.asarray(json.loads(c), dtype=float)
-            for b, c in zip(d.baseline_times, d.candidate_times, strict=True)
-        ]
-        longest = max(ratios, key=len)
-        assert len(longest) == 60
-        pools[f"{name} (one 60-pair measurement)"] = longest
-        pools[f"{name} (all configurations, {sum(map(len, ratios))} ratios)"] = np.concatenate(
-            [r / np.median(r) for r in ratios]
-        )
-    return pools
+KERNELS = ("lu", "conv2d", "gemm")
 
 
 @pytest.fixture(scope="module")
 def pools() -> dict[str, np.ndarray]:
-    return _recorded_pools()
+    """Real per-pair ratio samples (experiments/ci_coverage.py builds them from the recordings)."""
+    p = ci_coverage.pools(KERNELS)
+    for name in KERNELS:
+        assert f"{name}, one 60-pair measurement" in p  # each recording holds a full 60-pair measurement
+    return p
 
 
 def test_ci_covers_95_percent_on_recorded_ratio_distributions(pools):
@@ -106,19 +85,11 @@ def test_ci_covers_95_percent_on_recorded_ratio_distributions(pools):
     assert not bad, f"coverage outside 93-97%: {bad}\n{table}"
 
 
-def _percentile_bootstrap(sample: np.ndarray, resamples: int = 2000) -> tuple[float, float]:
-    """The method this module used before: a percentile bootstrap of the median (kept to show the test's power)."""
-    rng = np.random.default_rng(0)
-    meds = np.median(sample[rng.integers(0, len(sample), size=(resamples, len(sample)))], axis=1)
-    lo, hi = np.percentile(meds, [2.5, 97.5])
-    return float(lo), float(hi)
-
-
 def test_the_coverage_check_rejects_the_old_bootstrap(pools):
     """The same check on the percentile bootstrap of the median: 3 pairs cover ~75%, 8 pairs ~91%."""
-    pool = pools[next(k for k in pools if k.startswith("gemm (all"))]
-    assert coverage(pool, 3, draws=500, seed=3, method=_percentile_bootstrap) < 0.85
-    assert coverage(pool, 8, draws=DRAWS, seed=8, method=lambda s: _percentile_bootstrap(s, 500)) < 0.93
+    pool = pools[next(k for k in pools if k.startswith("gemm, all configurations"))]
+    assert coverage(pool, 3, draws=500, seed=3, method=ci_coverage.bootstrap) < 0.85
+    assert coverage(pool, 8, draws=DRAWS, seed=8, method=lambda s: ci_coverage.bootstrap(s, 500)) < 0.93
     assert math.isnan(coverage(pool, 3, draws=10))  # our method claims nothing at 3 pairs
 
 
