@@ -90,14 +90,13 @@ void kernel_cholesky(int n,
   for (i = 0; i < _PB_N; i++) {
      //j<i
      for (j = 0; j < i; j++) {
-        #pragma GCC unroll 4
+        #pragma GCC unroll 16
         for (k = 0; k < j; k++) {
            A[i][j] -= A[i][k] * A[j][k];
         }
         A[i][j] /= A[j][j];
      }
      // i==j case
-     #pragma GCC unroll 2
      for (k = 0; k < i; k++) {
         A[i][i] -= A[i][k] * A[i][k];
      }

@@ -77,16 +77,18 @@ void kernel_durbin(int n,
  for (k = 1; k < _PB_N; k++) {
    beta = (1-alpha*alpha)*beta;
    sum = SCALAR_VAL(0.0);
+   #pragma clang loop vectorize(disable) interleave_count(2) unroll(disable)
    for (i=0; i<k; i++) {
       sum += r[k-i-1]*y[i];
    }
    alpha = - (r[k] + sum)/beta;
 
-   #pragma GCC unroll 2
+   #pragma clang loop vectorize_width(4) interleave_count(8) unroll(disable)
    for (i=0; i<k; i++) {
       z[i] = y[i] + alpha*y[k-i-1];
    }
-   #pragma GCC unroll 4
+   #pragma omp reverse
+   #pragma clang loop vectorize_width(4) interleave_count(8) unroll_count(2)
    for (i=0; i<k; i++) {
      y[i] = z[i];
    }

@@ -100,13 +100,12 @@ void kernel_gemver(int n,
 
   #pragma omp parallel for private(i, j)
   for (i = 0; i < _PB_N; i++)
-    #pragma GCC unroll 8
     for (j = 0; j < _PB_N; j++)
       A[i][j] = A[i][j] + u1[i] * v1[j] + u2[i] * v2[j];
 
   #pragma omp parallel for private(i, j)
   for (i = 0; i < _PB_N; i++)
-    #pragma GCC unroll 16
+    #pragma GCC unroll 1
     for (j = 0; j < _PB_N; j++)
       x[i] = x[i] + beta * A[j][i] * y[j];
 
@@ -116,7 +115,7 @@ void kernel_gemver(int n,
 
   #pragma omp parallel for private(i, j)
   for (i = 0; i < _PB_N; i++)
-    #pragma GCC unroll 4
+    #pragma GCC unroll 1
     for (j = 0; j < _PB_N; j++)
       w[i] = w[i] +  alpha * A[i][j] * x[j];
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# best variant of study gesummv-MEDIUM_DATASET-ff90e899: 4.444x over the untransformed program
+# best variant of study gesummv-MEDIUM_DATASET-ff90e899: 4.337x over the untransformed program
 # changed knobs: opt=O1 polly=on polly_tile_size=16 L3.parallel=on L4.unroll=4 L4.interleave=4
 set -e
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -89,7 +89,6 @@ void kernel_gramschmidt(int m, int n,
   for (k = 0; k < _PB_N; k++)
     {
       nrm = SCALAR_VAL(0.0);
-      #pragma GCC unroll 1
       for (i = 0; i < _PB_M; i++)
         nrm += A[i][k] * A[i][k];
       R[k][k] = SQRT_FUN(nrm);
@@ -103,7 +102,7 @@ void kernel_gramschmidt(int m, int n,
 	  #pragma GCC unroll 2
 	  for (i = 0; i < _PB_M; i++)
 	    R[k][j] += Q[i][k] * A[i][j];
-	  #pragma GCC unroll 2
+	  #pragma GCC unroll 8
 	  for (i = 0; i < _PB_M; i++)
 	    A[i][j] = A[i][j] - Q[i][k] * R[k][j];
 	}

@@ -1,5 +1,5 @@
 #!/bin/sh
-# best variant of study lu-MEDIUM_DATASET-3ddea692: 2.281x over the untransformed program
+# best variant of study lu-MEDIUM_DATASET-3ddea692: 2.297x over the untransformed program
 # changed knobs: polly=on polly_parallel=on
 set -e
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -123,7 +123,7 @@ void kernel_ludcmp(int n,
 
   for (i = 0; i < _PB_N; i++) {
      w = b[i];
-     #pragma GCC unroll 1
+     #pragma GCC unroll 2
      for (j = 0; j < i; j++)
         w -= A[i][j] * y[j];
      y[i] = w;
@@ -131,7 +131,7 @@ void kernel_ludcmp(int n,
 
    for (i = _PB_N-1; i >=0; i--) {
      w = y[i];
-     #pragma GCC unroll 16
+     #pragma GCC unroll 1
      for (j = i+1; j < _PB_N; j++)
         w -= A[i][j] * x[j];
      x[i] = w / A[i][i];

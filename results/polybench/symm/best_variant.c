@@ -95,7 +95,7 @@ void kernel_symm(int m, int n,
       for (j = 0; j < _PB_N; j++ )
       {
         temp2 = 0;
-        #pragma GCC unroll 1
+        #pragma GCC unroll 2
         for (k = 0; k < i; k++) {
            C[k][j] += alpha*B[i][j] * A[i][k];
            temp2 += B[k][j] * A[i][k];

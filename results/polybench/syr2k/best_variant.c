@@ -86,12 +86,12 @@ void kernel_syr2k(int n, int m,
 //C is NxN
 #pragma scop
   for (i = 0; i < _PB_N; i++) {
-    #pragma clang loop vectorize(disable) interleave_count(8) unroll(disable)
+    #pragma clang loop vectorize_width(8) interleave_count(8) unroll_count(2)
     for (j = 0; j <= i; j++)
       C[i][j] *= beta;
-    #pragma omp interchange permutation(2, 1)
+    #pragma omp tile sizes(128, 1)
     for (k = 0; k < _PB_M; k++)
-      #pragma clang loop interleave_count(2) unroll_count(2)
+      #pragma clang loop vectorize_width(4)
       for (j = 0; j <= i; j++)
 	{
 	  C[i][j] += A[j][k]*alpha*B[i][k] + B[j][k]*alpha*A[i][k];

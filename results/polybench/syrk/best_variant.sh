@@ -1,5 +1,5 @@
 #!/bin/sh
-# best variant of study syrk-MEDIUM_DATASET-1f328227: 1.361x over the untransformed program
+# best variant of study syrk-MEDIUM_DATASET-1f328227: 1.376x over the untransformed program
 # changed knobs: polly=on polly_tiling=off polly_parallel=on L6.parallel=on L7.unroll=8 L7.vectorize=1 L7.interleave=1 L8.tile1=128 L8.tile2=64 L9.interleave=4
 set -e
 here="$(cd "$(dirname "$0")" && pwd)"

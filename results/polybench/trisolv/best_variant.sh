@@ -1,5 +1,5 @@
 #!/bin/sh
-# best variant of study trisolv-MEDIUM_DATASET-5520066a: 2.481x over the untransformed program
+# best variant of study trisolv-MEDIUM_DATASET-5520066a: 2.469x over the untransformed program
 # changed knobs: opt=O2 march_native=on L4.unroll=8 L4.vectorize=4 L4.interleave=4
 set -e
 here="$(cd "$(dirname "$0")" && pwd)"

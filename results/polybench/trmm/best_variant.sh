@@ -1,5 +1,5 @@
 #!/bin/sh
-# best variant of study trmm-MEDIUM_DATASET-cd8c97af: 3.849x over the untransformed program
+# best variant of study trmm-MEDIUM_DATASET-cd8c97af: 3.740x over the untransformed program
 # changed knobs: polly=on polly_parallel=on
 set -e
 here="$(cd "$(dirname "$0")" && pwd)"
