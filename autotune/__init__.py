@@ -6,11 +6,11 @@ Public API (typed, stable):
     from autotune import tune, Result          # the tuner (autotune.search), imported on first use
 """
 
-from autotune.discover import build_space
 from autotune.errors import UserError
 from autotune.kernel import Kernel
 from autotune.measure import Bench, Measurement, Options, measure
 from autotune.space import Config, InvalidConfig, Knob, Space
+from autotune.space.discover import build_space
 from autotune.variant import Variant, make_variant
 
 __version__ = "0.1.0"

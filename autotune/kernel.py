@@ -7,13 +7,14 @@ happen once, here, with every bad-input case turned into one clear line.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from autotune import _cparse
 from autotune.errors import UserError
+from autotune.space import cparse
 
 INCLUDE_DIR = Path(__file__).parent / "include"
 TimingSource = Literal["region", "polybench", "wall"]
@@ -55,10 +56,16 @@ class Kernel:
 
     @classmethod
     def load(cls, path: str | Path, **kw) -> Kernel:
-        """Read and check a program; raises UserError with the fix on bad input."""
+        """Read and check a program; raises UserError with the fix on bad input.
+
+        The keywords are the fields above, as any sequences (a tuple, a list of str or
+        Path); they are stored as the field types, so every caller gets the same Kernel.
+        """
         k = cls(Path(path), **kw)
         k.sources = [Path(s) for s in k.sources]
         k.include_dirs = [Path(d) for d in k.include_dirs]
+        k.defines, k.cflags, k.ldflags, k.args = list(k.defines), list(k.cflags), list(k.ldflags), list(k.args)
+        k.params = {name: tuple(values) for name, values in k.params.items()}
         for d in k.include_dirs:
             if not d.is_dir():
                 raise UserError(f"-I {d}: no such directory")
@@ -77,9 +84,32 @@ class Kernel:
                 raise UserError(f"--param {name}: not a valid C macro name")
         return k
 
+    @classmethod
+    def from_options(cls, path: str | Path, options: Mapping[str, Any]) -> Kernel:
+        """The program `options()` described, read and checked again (e.g. a study's kernel, reloaded)."""
+        return cls.load(path, **options)
+
+    def options(self) -> dict[str, Any]:
+        """Everything besides the main file that defines the program, as JSON-able values.
+
+        Why one place: a study records this dict and hashes it into its fingerprint, and
+        `from_options` reads it back; the keys and their order are part of that record.
+        """
+        return {
+            "sources": [str(s.resolve()) for s in self.sources],
+            "include_dirs": [str(d.resolve()) for d in self.include_dirs],
+            "defines": list(self.defines),
+            "cflags": list(self.cflags),
+            "ldflags": list(self.ldflags),
+            "params": {k: list(v) for k, v in self.params.items()},
+            "args": list(self.args),
+            "rtol": self.rtol,
+            "atol": self.atol,
+        }
+
     @cached_property
-    def program(self) -> _cparse.Program:
-        return _cparse.parse(self.text)
+    def program(self) -> cparse.Program:
+        return cparse.parse(self.text)
 
     @property
     def name(self) -> str:

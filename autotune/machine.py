@@ -60,7 +60,7 @@ def usable_cores() -> int:
 
 @functools.lru_cache(maxsize=1)
 def current() -> Machine:
-    from autotune.compilers import available
+    from autotune.build.compilers import available
 
     return Machine(
         cpu_model=_cpu_model(),

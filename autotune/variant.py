@@ -1,77 +1,34 @@
 """A configuration applied: transformed source, compile command, environment.
 
-Why schedules go through the environment: per DESIGN.md, knobs that only
-change the environment never trigger a rebuild. Every OpenMP work-sharing loop
-we took over is rewritten once to `schedule(runtime)` and preceded by a call
-that sets that loop's own schedule from `AUTOTUNE_SCHEDULE_<site>` (read once at
-start-up by a constructor). A single OMP_SCHEDULE could not give two loops
-different schedules; this can, and all schedule variants share one binary.
-
 The untransformed program with default flags is the baseline. A config equal
 to the default compiles the original source unchanged, so an A/A measurement
 compares a binary with itself.
 
-Loop pragmas we insert stand right before their `for`, after any pragma
-already there, in the one order clang accepts when several apply to one loop:
-`omp parallel for` (the loop that results from what follows is the parallel
-one), then `omp interchange` or `omp reverse`, then `omp tile`, then the
-`clang loop` hint. The parallel loop privatises every outer-declared scalar
-`deps.py` found written in it (inner loop variables, scalars set before use,
-its own variable): under interchange or tile the original loops are no longer
-the associated ones, so even its own variable needs the clause.
+What each knob does to the source, the flags or the environment is written
+by its family (`autotune.space.families`); this module puts the families'
+parts together: the compile command, the environment (program-wide first,
+then each loop's in source order), and the source edits. At one loop, the
+edits of several families are written out in the ranks `families.base`
+fixes: pragmas we insert stand right before their `for`, after any pragma
+already there, in the one order clang accepts (parallel, loop order, tile,
+hint), and the loop's work-sharing directive is rewritten once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from autotune import compilers, deps
-from autotune._cparse import split_clauses
-from autotune.discover import BASELINE_OPT
+from autotune.build import compilers
 from autotune.kernel import Kernel
 from autotune.machine import compiler_version
-from autotune.space import Config, Space
-
-_KIND_ENUM = {"static": 1, "dynamic": 2, "guided": 3, "auto": 4}
-
-_PRELUDE = """\
-/* ---- inserted by autotune: per-loop OpenMP schedules, read once at start-up ---- */
-#include <omp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#define AUTOTUNE_SCHED_SITES_ {n}
-static omp_sched_t autotune_sched_kind_[AUTOTUNE_SCHED_SITES_];
-static int autotune_sched_chunk_[AUTOTUNE_SCHED_SITES_];
-static int autotune_sched_set_[AUTOTUNE_SCHED_SITES_];
-__attribute__((constructor)) static void autotune_sched_init_(void)
-{{
-    static const char *kinds[] = {{"static", "dynamic", "guided", "auto"}};
-    for (int i = 0; i < AUTOTUNE_SCHED_SITES_; i++) {{
-        char name[48];
-        snprintf(name, sizeof name, "AUTOTUNE_SCHEDULE_%d", i);
-        const char *v = getenv(name);
-        if (!v) continue;
-        for (int k = 0; k < 4; k++) {{
-            size_t len = strlen(kinds[k]);
-            if (strncmp(v, kinds[k], len) == 0 && (v[len] == '\\0' || v[len] == ',')) {{
-                autotune_sched_kind_[i] = (omp_sched_t)(k + 1);
-                autotune_sched_chunk_[i] = v[len] == ',' ? atoi(v + len + 1) : 0;
-                autotune_sched_set_[i] = 1;
-            }}
-        }}
-    }}
-}}
-static inline void autotune_set_schedule_(int site)
-{{
-    if (autotune_sched_set_[site])
-        omp_set_schedule(autotune_sched_kind_[site], autotune_sched_chunk_[site]);
-}}
-/* ---- end of autotune prelude; the program follows unchanged except for marked loops ---- */
-"""
+from autotune.space import Config, Space, families
+from autotune.space.cparse import Loop
+from autotune.space.families import LoopEdit, VariantDraft
 
 
 @dataclass(frozen=True)
@@ -99,135 +56,49 @@ class Variant:
         srcs = [str(main_file), *(str(s.resolve()) for s in kernel.sources)]
         return [cc, *self.flags, *srcs, "-o", str(output), *self.ldflags]
 
-
-def _schedule_sites(space: Space) -> list[str]:
-    """Loop names that have schedule knobs, in source order (site numbers)."""
-    return [k.name.split(".")[0] for k in space.knobs if k.name.endswith(".schedule")]
-
-
-def _loop_hint(config: Config, loop: str, compiler: str) -> str | None:
-    parts = []
-    u = config.get(f"{loop}.unroll", "auto")
-    v = config.get(f"{loop}.vectorize", "auto")
-    i = config.get(f"{loop}.interleave", "auto")
-    if compiler == "gcc":
-        return f"GCC unroll {u}" if u != "auto" else None
-    if v != "auto":
-        parts.append("vectorize(disable)" if v == 1 else f"vectorize_width({v})")
-    if i != "auto":
-        parts.append(f"interleave_count({i})")
-    if u != "auto":
-        parts.append("unroll(disable)" if u == 1 else f"unroll_count({u})")
-    return "clang loop " + " ".join(parts) if parts else None
+    def commands(self, kernel: Kernel, main_file: Path | str, exe: Path | str) -> Commands:
+        """How a person builds and runs this variant by hand (`autotune variant`, best_variant.sh)."""
+        return Commands(self.compile_command(kernel, Path(main_file), Path(exe)), [str(exe), *kernel.args], self.env)
 
 
-def _rewrite_schedule(text: str) -> str:
-    """The directive text with its schedule clause replaced by schedule(runtime)."""
-    out = []
-    for name, arg in split_clauses(text):
-        if name == "schedule":
-            continue
-        out.append(f"{name}({arg})" if arg else name)
-    return " ".join(out) + " schedule(runtime)"
+@dataclass(frozen=True)
+class Commands:
+    """A variant's build command, run command and run environment, as argument lists.
 
-
-def _privatize(text: str, loops) -> str:
-    """Add the nest's outer-declared loop variables to the directive's private clause.
-
-    Why: under `omp tile` the original loops are no longer the ones associated
-    with the work-sharing construct, so their variables lose the implicit
-    privatisation; a variable declared outside the loop would become shared and
-    the threads would race on it. Associated loop variables were private in the
-    original, so making them explicitly private changes nothing else.
+    Why one place: `autotune variant` prints them and `best_variant.sh` writes them; both must
+    quote the same way, and a shell script needs some words (its own folder) left unquoted.
     """
-    named: set[str] = set()
-    for name, arg in split_clauses(text):
-        if name in ("private", "firstprivate", "lastprivate", "linear", "reduction"):
-            named.update(v.strip() for v in arg.split(":")[-1].split(","))
-    extra = [lp.var for lp in loops if lp.var and lp.var not in named]
-    return f"{text} private({', '.join(extra)})" if extra else text
 
+    build: list[str]
+    run: list[str]
+    env: Mapping[str, str]
 
-def _order_pragmas(kernel: Kernel, space: Space, config: Config, loop) -> list[str]:
-    """`omp parallel for`, `omp interchange` / `omp reverse` for this loop's knobs, in that order."""
-    lines = []
-    if config.get(f"{loop.name}.parallel") == "on":
-        verdict = deps.analysis(kernel.program).parallel(loop)
-        if not verdict.ok:  # the space offered the knob, so the analysis said yes then
-            raise ValueError(f"{loop.name}: not parallel ({verdict.why})")
-        priv = f" private({', '.join(verdict.private)})" if verdict.private else ""
-        lines.append(f"omp parallel for{priv}")
-    name = f"{loop.name}.interchange"
-    if name in space and config[name] != space[name].default:
-        old = str(space[name].default).split("-")
-        new = str(config[name]).split("-")
-        lines.append(f"omp interchange permutation({', '.join(str(old.index(v) + 1) for v in new)})")
-    if config.get(f"{loop.name}.reverse") == "on":
-        lines.append("omp reverse")
-    return lines
+    def shell(self, literal: Mapping[str, str] | None = None) -> tuple[str, str]:
+        """(build line, run line); a word found in `literal` is written as its value there, unquoted."""
+        lit = literal or {}
+
+        def word(a: str) -> str:
+            return lit[a] if a in lit else shlex.quote(a)
+
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(self.env.items()))
+        return " ".join(map(word, self.build)), " ".join([env, *map(word, self.run)]).strip()
 
 
 def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
     """Apply a (validated, canonical) configuration."""
-    config = space.canonical(config)
-    prog = kernel.program
-    compiler = str(config.get("compiler", "clang"))
-    flags = [f"-{config.get('opt', BASELINE_OPT)}", "-fopenmp"]
-    if config.get("march_native") == "on":
-        flags.append("-march=native")
-    if compiler == "clang" and config.get("polly") == "on":
-        flags += ["-mllvm", "-polly"]
-        if config.get("polly_tiling") == "off":
-            flags += ["-mllvm", "-polly-tiling=false"]
-        elif config.get("polly_tile_size", "auto") != "auto":
-            flags += ["-mllvm", f"-polly-default-tile-size={config['polly_tile_size']}"]
-        if config.get("polly_vectorizer") == "stripmine":
-            flags += ["-mllvm", "-polly-vectorizer=stripmine"]
-        if config.get("polly_parallel") == "on":
-            flags += ["-mllvm", "-polly-parallel"]
-    flags += list(kernel.cflags)
-    defines = kernel.base_defines()
-    for k in space.knobs:
-        if k.define and config[k.name] != k.default:
-            defines = [*defines, f"{k.define}={config[k.name]}"]
-    flags += [f"-D{d}" for d in defines]
-    flags += kernel.include_flags()
+    draft = VariantDraft(kernel, space, space.canonical(config))
+    for family in families.FAMILIES:
+        family.apply(draft)
+    defines = [*kernel.base_defines(), *draft.defines]
+    flags = [*draft.flags, *kernel.cflags, *(f"-D{d}" for d in defines), *kernel.include_flags()]
     ldflags = [*kernel.ldflags, "-lm"]
-
-    env = {"OMP_NUM_THREADS": str(config.get("threads", space["threads"].default if "threads" in space else 1))}
-
-    # --- source edits -----------------------------------------------------------------
-    sites = _schedule_sites(space)
-    sched_changed = any(config[f"{s}.{w}"] != space[f"{s}.{w}"].default for s in sites for w in ("schedule", "chunk"))
+    env = dict(draft.env)
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement) on the original bytes
-    site_of = {name: i for i, name in enumerate(sites)}
-    for loop in prog.loops:
-        ws = loop.worksharing
-        dims = [config.get(f"{loop.name}.tile{d}", 1) for d in range(1, 4) if f"{loop.name}.tile{d}" in space]
-        tiled = bool(dims) and any(d != 1 for d in dims)
-        if ws is not None:
-            text = ws.text
-            if tiled:
-                text = _privatize(text, [lp for lp in prog.nest(loop, len(dims)) if not lp.declares_var])
-            if sched_changed and loop.name in site_of:
-                site = site_of[loop.name]
-                text = _rewrite_schedule(text)
-                first = loop.pragmas[0].start
-                edits.append((first, first, f"{{ autotune_set_schedule_({site});\n{loop.indent}"))
-                edits.append((loop.end, loop.end, " }"))
-                kind, chunk = config[f"{loop.name}.schedule"], config[f"{loop.name}.chunk"]
-                env[f"AUTOTUNE_SCHEDULE_{site}"] = str(kind) if chunk == "auto" or kind == "auto" else f"{kind},{chunk}"
-            if text != ws.text:
-                edits.append((ws.arg_start, ws.arg_end, text))
-        lines = _order_pragmas(kernel, space, config, loop)
-        if tiled:
-            lines.append(f"omp tile sizes({', '.join(map(str, dims))})")
-        hint = _loop_hint(config, loop.name, compiler)
-        if hint:
-            lines.append(hint)
-        if lines:
-            text = "".join(f"#pragma {ln}\n{loop.indent}" for ln in lines)
-            edits.append((loop.start, loop.start, ("\n" if loop.inline else "") + text))
+    for loop in kernel.program.loops:
+        edit = draft.loops.get(loop.index)
+        if edit is not None:
+            env.update(edit.env)
+            edits += _source_edits(loop, edit)
 
     source: bytes | None = None
     if edits:
@@ -235,7 +106,22 @@ def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
         # apply back to front; at equal offsets keep insertion order stable
         for start, end, rep in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
             src = src[:start] + rep.encode() + src[end:]
-        if sched_changed:
-            src = _PRELUDE.format(n=len(sites)).encode() + src
-        source = src
-    return Variant(config=config, source=source, flags=flags, ldflags=ldflags, env=env, compiler=compiler)
+        source = "".join(draft.prelude).encode() + src
+    return Variant(config=draft.config, source=source, flags=flags, ldflags=ldflags, env=env, compiler=draft.compiler)
+
+
+def _source_edits(loop: Loop, edit: LoopEdit) -> list[tuple[int, int, str]]:
+    """One loop's edits: the families' own, its work-sharing directive rewritten, then our pragmas inserted."""
+    out = list(edit.edits)
+    ws = loop.worksharing
+    if ws is not None:
+        text = ws.text
+        for _, rewrite in sorted(edit.directive, key=lambda r: r[0]):
+            text = rewrite(text)
+        if text != ws.text:
+            out.append((ws.arg_start, ws.arg_end, text))
+    lines = [text for _, text in sorted(edit.pragmas, key=lambda p: p[0])]
+    if lines:
+        text = "".join(f"#pragma {ln}\n{loop.indent}" for ln in lines)
+        out.append((loop.start, loop.start, ("\n" if loop.inline else "") + text))
+    return out

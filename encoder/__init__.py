@@ -24,7 +24,7 @@ __all__ = ["IRError", "embed"]
 def __getattr__(name: str):
     """`IRError` (bad input: one line naming the file and the fix) without importing llvmlite up front."""
     if name == "IRError":
-        from encoder.ir import IRError
+        from encoder.errors import IRError
 
         return IRError
     raise AttributeError(f"module 'encoder' has no attribute {name!r}")

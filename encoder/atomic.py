@@ -54,3 +54,22 @@ def atomic_write_text(path: Path, text: str) -> None:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """`atomic_write` for a binary file."""
     atomic_write(path, lambda p: p.write_bytes(data))
+
+
+def drop_partial_line(path: Path) -> int:
+    """Cut an append-only file back to its last complete line; returns the bytes dropped.
+
+    Why here: a kill during an append can leave half a row, and every append-only record file
+    (the corpus index, the measurement database, the replay and grid recordings) resumes from
+    what is complete. `autotune` may import `encoder`, never the reverse, so the one copy lives
+    on this side.
+    """
+    if not path.exists():
+        return 0
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return 0
+    keep = data.rfind(b"\n") + 1
+    with path.open("r+b") as fh:
+        fh.truncate(keep)
+    return len(data) - keep

@@ -12,9 +12,16 @@ import sys
 from pathlib import Path
 
 
+def cmd_corpus(argv: list[str]) -> int:
+    from encoder.training.corpus.cli import main_corpus
+
+    return main_corpus(argv)
+
+
 def cmd_pretrain(a: argparse.Namespace) -> int:
     from encoder.model import EncoderConfig
-    from encoder.pretrain import TrainConfig, run, run_pack
+    from encoder.training.pipeline import run, run_pack
+    from encoder.training.pretrain import TrainConfig
 
     cfg = TrainConfig(
         steps=a.steps,
@@ -48,9 +55,9 @@ def cmd_pretrain(a: argparse.Namespace) -> int:
 
 
 def cmd_pack(a: argparse.Namespace) -> int:
-    from encoder import dataset as ds
     from encoder import tokenizer as tk
-    from encoder.pack import pack
+    from encoder.training import dataset as ds
+    from encoder.training.pack import pack
 
     run = Path(a.run)
     if not (run / "tensors").is_dir():
@@ -67,9 +74,9 @@ def cmd_export(a: argparse.Namespace) -> int:
 
     import torch
 
-    from encoder import dataset as ds
     from encoder.embedding import load_model
-    from encoder.pretrain import export
+    from encoder.training import dataset as ds
+    from encoder.training.pipeline import export
 
     run, weights = Path(a.run), Path(a.weights) if a.weights else Path(a.run) / "weights.pt"
     model = load_model(weights)
@@ -90,9 +97,9 @@ def cmd_match_head(a: argparse.Namespace) -> int:
 
     import torch
 
-    from encoder import dataset as ds
     from encoder.embedding import load_model, save_weights
-    from encoder.match_head import train_match_head
+    from encoder.training import dataset as ds
+    from encoder.training.match_head import train_match_head
 
     weights = Path(a.weights) if a.weights else Path(a.run) / "weights.pt"
     if not weights.exists():
@@ -136,14 +143,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version="encoder 0.1.0")
     sub = p.add_subparsers(dest="command", required=True)
 
-    c = sub.add_parser("corpus", help="build the pre-training corpus")
-    try:
-        from encoder.corpus import add_corpus_arguments, run_corpus
-
-        add_corpus_arguments(c)
-        c.set_defaults(func=run_corpus)
-    except ImportError:  # pragma: no cover - corpus builder missing from this install
-        c.set_defaults(func=lambda a: (print("encoder: corpus builder not available", file=sys.stderr), 2)[1])
+    # `encoder corpus` parses its own options (`main` hands them over), so that building this parser,
+    # and so `encoder embed`, never imports the training package
+    c = sub.add_parser("corpus", help="build the pre-training corpus", add_help=False)
+    c.add_argument("args", nargs=argparse.REMAINDER)
+    c.set_defaults(func=lambda a: cmd_corpus(a.args))
 
     t = sub.add_parser("pretrain", help="pre-train on a corpus (resumable), then export weights and model card")
     t.add_argument("--corpus", default="build/corpus")
@@ -202,8 +206,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        if argv[:1] == ["corpus"]:
+            return cmd_corpus(argv[1:])
+        args = parser().parse_args(argv)
         return args.func(args)
     except FileNotFoundError as exc:
         print(f"encoder: error: {exc}", file=sys.stderr)
@@ -215,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         print("encoder: error: out of memory; for `encoder embed`, pass fewer or smaller files", file=sys.stderr)
         return 2
     except Exception as exc:  # IRError and friends: one line
-        from encoder.ir import IRError
+        from encoder.errors import IRError
 
         if isinstance(exc, IRError):
             print(f"encoder: error: {exc}", file=sys.stderr)

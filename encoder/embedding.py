@@ -22,6 +22,7 @@ import torch
 
 from encoder import tokenizer as tk
 from encoder.atomic import atomic_write
+from encoder.errors import IRError
 from encoder.model import EncoderConfig, MIREncoder
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def embed_encoded(
     """
     if modality not in MODALITIES:
         raise ValueError(f"modality {modality!r}: choose one of {', '.join(MODALITIES)}")
-    from encoder.dataset import crop_graph, graph_batch, pad
+    from encoder.encode import crop_graph, graph_batch, pad
 
     model.eval()
     texts, owner = [], []
@@ -124,8 +125,6 @@ def embed_encoded(
 
 
 def _check_size(text: str, label: str) -> None:
-    from encoder.ir import IRError
-
     if len(text) > MAX_IR_BYTES:
         raise IRError(
             f"{label}: {len(text) / 2**20:.1f} MiB of IR, over the encoder's {MAX_IR_BYTES / 2**20:.0f} MiB limit; "
@@ -138,8 +137,6 @@ def check_embeddable(text: str, label: str) -> None:
 
     Raises `IRError` with one line naming `label` (a file, or "IR text #k") and what to do.
     """
-    from encoder.ir import IRError
-
     _check_size(text, label)
     if not _DEFINE.search(text):
         raise IRError(
@@ -163,7 +160,8 @@ def _model_digest(model: MIREncoder) -> str:
     return "mem" + h.hexdigest()[:16]
 
 
-def _digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
+    """A 16-hex-digit sha256 prefix of a file (the shipped weights): part of every cache key."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -192,7 +190,7 @@ class Embedder:
         self.model = model if model is not None else load_model(weights)
         self.tok = tk.load(tokenizer)
         self.key = (
-            (_digest(weights) if model is None else _model_digest(model))
+            (file_digest(weights) if model is None else _model_digest(model))
             + f"-w{windows}"
             + ("" if modality == "fused" else f"-{modality}")
         )
@@ -202,6 +200,13 @@ class Embedder:
     @property
     def dim(self) -> int:
         return self.model.cfg.embed_dim
+
+    def forget(self) -> None:
+        """Drop the in-memory vectors (the disk cache is untouched): the next call embeds afresh.
+
+        Why public: a latency measurement (experiments/encoder_latency.py) must time cold calls.
+        """
+        self._memo.clear()
 
     # --- inputs ----------------------------------------------------------------------------
     def to_ir(self, item: str | Path, label: str = "IR text") -> str:
@@ -250,17 +255,10 @@ class Embedder:
 
     # --- the work -------------------------------------------------------------------------------
     def _embed_batch(self, irs: Sequence[str]) -> np.ndarray:
-        from encoder.dataset import MAX_NODE_TOKENS
-        from encoder.graph import build_graph, to_pyg
+        from encoder.encode import graph_of, text_ids
 
-        encoded = []
-        for text in irs:
-            if self.windows == 1:  # one window reads the head of the module only
-                ids = tk.encode_head(self.tok, text, self.model.cfg.max_len)
-            else:
-                ids = self.tok.encode(tk.module_body(text)).ids
-            g = to_pyg(build_graph(text), lambda s: tk.encode_units(self.tok, s), max_tokens=MAX_NODE_TOKENS)
-            encoded.append((ids, g))
+        head = self.model.cfg.max_len if self.windows == 1 else None  # one window reads the module's head only
+        encoded = [(text_ids(text, self.tok, head), graph_of(text, self.tok)) for text in irs]
         return embed_encoded(self.model, encoded, self.windows, self.modality)
 
     def embed_normalized(self, irs: Sequence[str], batch_size: int = 16) -> np.ndarray:

@@ -19,7 +19,7 @@ draws of n pairs:
   measurement also appears with its log-spread divided by 4 (a quiet kernel,
   where the rule stops after a few pairs).
 
-Usage: python experiments/ci_coverage.py [--draws 20000] [--seed 0]
+Usage: python -m experiments.ci_coverage [--draws 20000] [--seed 0]
 Writes results/ci_coverage.md and results/ci_coverage.csv.
 """
 
@@ -30,18 +30,14 @@ import datetime as dt
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from autotune.measure import stats  # noqa: E402
-from autotune.measure.protocol import Options  # noqa: E402
-from experiments._report import markdown_table  # noqa: E402
+from autotune.measure import stats
+from autotune.measure.protocol import Options
+from experiments.provenance import ROOT
+from experiments.report import markdown_table
 
 RECORDINGS = ROOT / "results" / "search_efficiency_recordings"
 NS = (3, 5, 6, 8, 10, 15, 20, 30, 60)
@@ -134,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         __doc__.split("\n\n")[1].replace("\n", " "),
         "",
-        f"Command: `python experiments/ci_coverage.py --draws {a.draws} --adaptive-draws {a.adaptive_draws} "
+        f"Command: `python -m experiments.ci_coverage --draws {a.draws} --adaptive-draws {a.adaptive_draws} "
         f"--seed {a.seed}`  ",
         f"Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {time.time() - t0:.0f} s  ",
         f"Data: {RECORDINGS.relative_to(ROOT)}/*.csv (per-pair times recorded by experiments/search_efficiency.py)  ",

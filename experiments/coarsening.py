@@ -17,7 +17,7 @@ text, graph); a no-embedding control (the CF with the best mean log-speedup over
 kernels); Magni et al., DeepTune, DeepTune-TL and NCC/inst2vec from the shipped per-sample
 predictions; IR2Vec cited; the oracle.
 
-Usage: python experiments/coarsening.py [--seeds 3] [--epochs 400] [--smoke]
+Usage: python -m experiments.coarsening [--seeds 3] [--epochs 400] [--smoke]
 Writes results/coarsening.md and results/coarsening.csv (one row per GPU and kernel; one column
 per method and seed: the predicted CF and its speedup).
 """
@@ -25,7 +25,6 @@ per method and seed: the predicted CF and its speedup).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -33,11 +32,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from experiments import _opencl_tasks as oc  # noqa: E402
-from experiments._report import markdown_table, spread  # noqa: E402
+from experiments import embeddings as embcache
+from experiments import heads
+from experiments import provenance as prov
+from experiments.report import markdown_table, spread
 
 GPUS = {
     "Cypress": "AMD Radeon HD 5900",
@@ -72,7 +70,7 @@ SMOKE_KERNELS = 5
 
 
 def data_files() -> dict[str, Path]:
-    d = oc.data_dir() / "thread_coarsening"
+    d = embcache.data_dir() / "thread_coarsening"
     return {
         "runtimes": d / "pact-2014-runtimes.csv",
         "oracles": d / "pact-2014-oracles.csv",
@@ -86,7 +84,7 @@ def load() -> tuple[list[str], dict[str, np.ndarray], dict[str, str], dict[str, 
     from encoder.ir import ir_hash
 
     files = data_files()
-    rt = pd.DataFrame(oc.read_csv(files["runtimes"]))
+    rt = pd.DataFrame(embcache.read_csv(files["runtimes"]))
     kernels = sorted(rt["kernel"].unique())
     runtimes = {}
     for g in GPUS:
@@ -100,7 +98,7 @@ def load() -> tuple[list[str], dict[str, np.ndarray], dict[str, str], dict[str, 
     hashes, irs, froms = {}, {}, {}
     for k in kernels:
         ll = files["ir"] / f"{k}.ll"
-        text, how = oc.ir_of(ll.read_text() if ll.exists() else None, src.get(k))
+        text, how = embcache.ir_of(ll.read_text() if ll.exists() else None, src.get(k))
         h = ir_hash(text)
         hashes[k], irs[h], froms[k] = h, text, how
     return kernels, runtimes, hashes, irs, froms
@@ -108,7 +106,7 @@ def load() -> tuple[list[str], dict[str, np.ndarray], dict[str, str], dict[str, 
 
 def baseline_predictions(kernels: list[str], runtimes: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     """Row name -> GPU -> predicted CF per kernel, checked against the shipped speedups."""
-    base = oc.data_dir() / "thread_coarsening" / "baselines"
+    base = embcache.data_dir() / "thread_coarsening" / "baselines"
     out: dict[str, dict[str, np.ndarray]] = {}
     for stem, name in BASELINES.items():
         b = pd.read_csv(base / f"{stem}_tc_predictions.csv")
@@ -144,17 +142,17 @@ def _pick(scores: np.ndarray, measured: np.ndarray) -> int:
 def mlp_loo(X: np.ndarray, T: np.ndarray, held: int, seed: int, epochs: int) -> np.ndarray:
     """Leave-one-kernel-out predictions of the MLP head for kernels 0..held-1, one CF each.
 
-    The held-out models are trained together as one batch (`oc.batched_mlp`), each model's loss
+    The held-out models are trained together as one batch (`heads.batched_mlp`), each model's loss
     masked to its own training kernels.
     """
     g = torch.Generator().manual_seed(seed)
     n, d = X.shape
     train = np.arange(n)[None, :] != np.arange(held)[:, None]  # [model, kernel]
-    mu, sd = oc.train_stats(X, train)
+    mu, sd = heads.train_stats(X, train)
     Xm = torch.as_tensor((X[None] - mu[:, None]) / sd[:, None], dtype=torch.float32)  # [model, kernel, d]
     Tt = torch.as_tensor(np.nan_to_num(T), dtype=torch.float32)[None].expand(held, -1, -1)
     mask = torch.as_tensor(train[:, :, None] & ~np.isnan(T)[None], dtype=torch.float32)
-    out = oc.batched_mlp(Xm, Tt, mask, MLP_HIDDEN, MLP_DROPOUT, epochs, g)
+    out = heads.batched_mlp(Xm, Tt, mask, MLP_HIDDEN, MLP_DROPOUT, epochs, g)
     return np.array([_pick(out[i, i], ~np.isnan(T[i])) for i in range(held)])
 
 
@@ -183,10 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=3, help="MLP seeds; random-init encoders use the same")
     ap.add_argument("--epochs", type=int, default=400)
     ap.add_argument("--smoke", action="store_true", help=f"hold out only the first {SMOKE_KERNELS} kernels, 1 seed")
-    ap.add_argument("--out", default=str(ROOT / "results"))
+    ap.add_argument("--out", default=str(prov.ROOT / "results"))
     args = ap.parse_args(argv)
     t0 = time.time()
-    torch.set_num_threads(oc.TORCH_THREADS)
+    torch.set_num_threads(embcache.TORCH_THREADS)
     if args.smoke:
         args.seeds, args.epochs = 1, min(args.epochs, 200)
     seeds = list(range(args.seeds))
@@ -196,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
     kernels, runtimes, hashes, irs, froms = load()
     held = kernels[:SMOKE_KERNELS] if args.smoke else kernels
-    emb = {(name, s): oc.embed_all(irs, name, s) for name, s in oc.encoder_specs(seeds)}
+    emb = {(name, s): embcache.embed_all(irs, name, s) for name, s in embcache.encoder_specs(seeds)}
     base = baseline_predictions(kernels, runtimes)
 
     preds: dict[str, dict[str, np.ndarray]] = {}  # column -> GPU -> predicted CF per held-out kernel
@@ -207,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         for enc, mod in configs:
             for s in seeds:
                 e = emb[(enc, None if enc == "pretrained" else s)]
-                X = np.stack([e[hashes[k]][oc.MODALITY_INDEX[mod]] for k in kernels])
+                X = np.stack([e[hashes[k]][embcache.MODALITY_INDEX[mod]] for k in kernels])
                 col = f"{enc}/{mod}/mlp/seed{s}"
                 methods.setdefault(f"ours: {enc} encoder, {mod}, MLP", []).append(col)
                 preds.setdefault(col, {})[g] = mlp_loo(X, T, len(held), s, args.epochs)
@@ -318,15 +316,15 @@ def write_report(path: Path, args, summary, held, froms, seconds: float, csv_nam
     files = []
     for k, f in data_files().items():
         if k == "ir":
-            digest = oc.sha256_many(sorted(f.glob("*.ll")))
-            files.append(f"`{f.relative_to(oc.data_dir())}/*.ll` (sha256 of the concatenation {digest[:16]})")
+            digest = prov.sha256_many(sorted(f.glob("*.ll")))
+            files.append(f"`{f.relative_to(embcache.data_dir())}/*.ll` (sha256 of the concatenation {digest[:16]})")
         else:
-            files.append(f"`{f.relative_to(oc.data_dir())}` (sha256 {oc.sha256(f)[:16]})")
+            files.append(f"`{f.relative_to(embcache.data_dir())}` (sha256 {prov.sha256(f)[:16]})")
     for stem in BASELINES:
-        f = oc.data_dir() / "thread_coarsening" / "baselines" / f"{stem}_tc_predictions.csv"
-        files.append(f"`{f.relative_to(oc.data_dir())}` (sha256 {oc.sha256(f)[:16]})")
+        f = embcache.data_dir() / "thread_coarsening" / "baselines" / f"{stem}_tc_predictions.csv"
+        files.append(f"`{f.relative_to(embcache.data_dir())}` (sha256 {prov.sha256(f)[:16]})")
     n_src = sum(1 for k in held if froms[k] == "src")
-    cmd = "python experiments/coarsening.py" + (
+    cmd = "python -m experiments.coarsening" + (
         " --smoke" if args.smoke else f" --seeds {args.seeds} --epochs {args.epochs}"
     )
     table = []
@@ -348,9 +346,9 @@ def write_report(path: Path, args, summary, held, froms, seconds: float, csv_nam
         "# Thread coarsening: our encoder against the published baselines",
         "",
         f"Command: `{cmd}` ({seconds / 60:.1f} min, embeddings cached under `build/experiments-embeddings/`)  ",
-        f"Date: {oc.now()}; machine: {oc.machine_line()}; commit {oc.git_commit()}; torch {torch.__version__}, "
-        f"{oc.TORCH_THREADS} threads.  ",
-        f"Encoder: `encoder/assets/{WEIGHTS.name}` (digest {oc.weights_digest()}); random-init controls: same "
+        f"Date: {prov.now()}; machine: {prov.machine_line()}; commit {prov.git_commit()}; torch {torch.__version__}, "
+        f"{embcache.TORCH_THREADS} threads.  ",
+        f"Encoder: `encoder/assets/{WEIGHTS.name}` (digest {prov.weights_digest()}); random-init controls: same "
         "config, `torch.manual_seed(s)`.  ",
         f"Protocol: leave-one-kernel-out over the 17 kernels, one model per GPU"
         f"{f'; smoke run: only the first {len(held)} kernels held out' if args.smoke else ''}; the candidates for a "
@@ -363,7 +361,7 @@ def write_report(path: Path, args, summary, held, froms, seconds: float, csv_nam
         "Speedup: mean over kernels of runtime(CF 1) / runtime(predicted CF); average = mean of the four GPUs.  ",
         "Data (`../shared/data/`): " + "; ".join(files) + ".  ",
         f"IR: the data set's `kernels_ir/<kernel>.ll` ({len(held) - n_src} kernels), recompiled from `src` with "
-        f"clang-22 -{oc.SRC_OPT} where LLVM 22 cannot load it ({n_src}).",
+        f"clang-22 -{embcache.SRC_OPT} where LLVM 22 cannot load it ({n_src}).",
         "",
         markdown_table(pd.DataFrame(table).fillna("-")),
         "",

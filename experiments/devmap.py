@@ -17,7 +17,9 @@ modality (fused, text, graph), mean and spread over seeds; a runtime-features-on
 (no embedding); Static, Grewe et al., DeepTune and NCC/inst2vec from the shipped per-sample
 predictions (680-row table); IR2Vec and PERFOGRAPH cited.
 
-Usage: python experiments/devmap.py [--seeds 3] [--epochs 150] [--random-modalities fused] [--smoke]
+The data set (tables, IR, shipped predictions) is read by experiments/devmap_data.py.
+
+Usage: python -m experiments.devmap [--seeds 3] [--epochs 150] [--random-modalities fused] [--smoke]
 Writes results/devmap.md and results/devmap.csv (one row per table, platform and sample; one
 column per method and seed).
 """
@@ -25,7 +27,6 @@ column per method and seed).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -33,140 +34,30 @@ import numpy as np
 import pandas as pd
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from experiments import embeddings as embcache
+from experiments import heads
+from experiments import provenance as prov
+from experiments.devmap_data import (
+    BASELINES,
+    FOLD_SEED,
+    N_FOLDS,
+    PLATFORMS,
+    PUBLISHED,
+    STATIC,
+    TABLES,
+    baseline_predictions,
+    load_table,
+    speedups,
+    table_files,
+)
+from experiments.report import markdown_table, spread
 
-from experiments import _opencl_tasks as oc  # noqa: E402
-from experiments._report import markdown_table, spread  # noqa: E402
-
-PLATFORMS = {"amd": "AMD Tahiti 7970", "nvidia": "NVIDIA GTX 970"}
-STATIC = {"amd": "CPU", "nvidia": "GPU"}  # the static mapping of the DeepTune paper
-TABLES = ("669", "680")
-FOLD_SEED = 204
-N_FOLDS = 10
-BASELINES = {  # file stem -> (row name, fold assignment its row order follows)
-    "static": ("Static mapping", "new"),
-    "grewe": ("Grewe et al.", "new"),
-    "deeptune": ("DeepTune", "new"),
-    "ncc_inst2vec": ("NCC/inst2vec", "legacy"),
-}
-# Published aggregates of the shipped predictions (../shared/data/README.md, section 1c):
-# accuracy %, mean speedup over static, per platform.
-PUBLISHED = {
-    "Static mapping": {"amd": (58.8, 1.00), "nvidia": (56.9, 1.00)},
-    "Grewe et al.": {"amd": (70.3, 2.64), "nvidia": (74.6, 1.28)},
-    "DeepTune": {"amd": (83.2, 3.40), "nvidia": (80.9, 1.42)},
-    "NCC/inst2vec": {"amd": (82.4, 3.42), "nvidia": (82.6, 1.41)},
-}
 CITED = {  # accuracy %, from the publications (speedups not taken over)
     "IR2Vec (cited)": {"amd": 92.83, "nvidia": 89.69},
     "PERFOGRAPH (cited, about)": {"amd": 94.0, "nvidia": 90.0},
 }
 GOALS = {"amd": 95.0, "nvidia": 92.0}
-SMOKE_STRIDE = 8
 HIDDEN = 32
-
-
-# --------------------------------------------------------------------------------------------
-# Data
-
-
-def table_files(version: str) -> dict[str, Path]:
-    d = oc.data_dir() / "devmap"
-    sub = "ir2vec" if version == "669" else "deeptune_original"
-    files = {p: d / sub / f"cgo17-{p}.csv" for p in PLATFORMS}
-    if version == "669":
-        files["ir"] = d / "ir2vec" / "kernels_ir.tar.gz"
-    return files
-
-
-def read_table(version: str, platform: str) -> pd.DataFrame:
-    """One platform's table as read from the CSV, runtimes as floats, `y` = 1 where the GPU wins."""
-    df = pd.DataFrame(oc.read_csv(table_files(version)[platform])).drop(columns=["", "seq"], errors="ignore")
-    for c in ("transfer", "wgsize", "runtime_cpu", "runtime_gpu"):
-        df[c] = df[c].astype(float)
-    df["y"] = (df["oracle"] == "GPU").astype(int)
-    return df
-
-
-def load_table(version: str, smoke: bool = False) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Platform -> table (with `ir_hash`, `ir_from`), and IR hash -> normalized IR."""
-    from encoder.ir import ir_hash
-
-    lls = oc.tar_texts(table_files("669")["ir"], ".ll")
-    irs: dict[str, str] = {}
-    by_src: dict[str, tuple[str, str]] = {}
-    out = {}
-    for p in PLATFORMS:
-        df = read_table(version, p)
-        if smoke:  # every SMOKE_STRIDE-th row: a small slice that still has both labels
-            df = df.iloc[::SMOKE_STRIDE].reset_index(drop=True)
-        hashes, froms = [], []
-        for r in df.itertuples():
-            if version == "669":
-                fname = r.benchmark + ("" if r.dataset == "default" else "_" + r.dataset) + ".ll"
-                key = "ll:" + fname
-                if key not in by_src:
-                    text, how = oc.ir_of(lls.get(fname), r.src)
-                    by_src[key] = (text, how)
-            else:
-                key = "src:" + r.src + "\0" + r.benchmark
-                if key not in by_src:
-                    by_src[key] = _from_src(r.src, r.benchmark, r.dataset, lls)
-            text, how = by_src[key]
-            h = ir_hash(text)
-            irs[h] = text
-            hashes.append(h)
-            froms.append(how)
-        df["ir_hash"] = hashes
-        df["ir_from"] = froms
-        out[p] = df
-    return out, irs
-
-
-def _from_src(src: str, benchmark: str, dataset: str, lls: dict[str, str]) -> tuple[str, str]:
-    """680-row table: compile `src`; where clang-22 rejects it (DeepTune's normalized sources
-    sometimes use a macro they no longer define), take the data set's IR by ProGraML's join rule."""
-    try:
-        return oc.compile_src(src), "src"
-    except Exception:
-        for name in (f"{benchmark}-{dataset}.ll", f"{benchmark}.ll", f"{benchmark}_{dataset}.ll"):
-            if name in lls:
-                return oc.ir_of(lls[name], None)[0], "ir (src failed)"
-        raise
-
-
-def speedups(df: pd.DataFrame, platform: str, pred_gpu: np.ndarray) -> np.ndarray:
-    """Runtime of the static mapping over the runtime of the predicted device, per sample."""
-    rt_static = df["runtime_cpu"] if STATIC[platform] == "CPU" else df["runtime_gpu"]
-    rt_pred = np.where(pred_gpu == 1, df["runtime_gpu"], df["runtime_cpu"])
-    return rt_static.to_numpy() / rt_pred
-
-
-def baseline_predictions(df680: pd.DataFrame, platform: str) -> dict[str, np.ndarray]:
-    """Row name -> predicted device (1 = GPU) per row of the 680-row table, joined by fold order.
-
-    The shipped files cannot be joined by name (their `Benchmark` is coarse), but their rows
-    come fold by fold in the order of a seeded stratified 10-fold split; reproducing that split
-    gives each shipped row its table row. The join is checked on the oracle labels and speedups.
-    """
-    base = oc.data_dir() / "devmap" / "baselines"
-    y = df680["y"].to_numpy()
-    out = {}
-    for stem, (name, kind) in BASELINES.items():
-        b = pd.read_csv(base / f"{stem}_devmap_predictions.csv")
-        b = b[b["Platform"] == PLATFORMS[platform]]
-        folds = (oc.stratified_kfold if kind == "new" else oc.stratified_kfold_legacy)(y, N_FOLDS, FOLD_SEED)
-        order = oc.fold_order(folds)
-        if len(b) != len(order) or not np.array_equal(b["Oracle Mapping"].to_numpy(), y[order]):
-            raise ValueError(f"{stem}: shipped predictions do not follow the seed-{FOLD_SEED} folds")
-        pred = np.empty(len(y), dtype=int)
-        pred[order] = b["Predicted Mapping"].to_numpy()
-        sp = speedups(df680, platform, pred)
-        if not np.allclose(sp[order], b["Speedup"].to_numpy(), rtol=1e-9):
-            raise ValueError(f"{stem}: speedups do not match the join")
-        out[name] = pred
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,16 +68,16 @@ def features(df: pd.DataFrame, emb: dict[str, np.ndarray] | None, modality: str)
     aux = np.log1p(df[["transfer", "wgsize"]].to_numpy(dtype=float))
     if emb is None:
         return aux
-    E = np.stack([emb[h][oc.MODALITY_INDEX[modality]] for h in df["ir_hash"]])
+    E = np.stack([emb[h][embcache.MODALITY_INDEX[modality]] for h in df["ir_hash"]])
     return np.concatenate([E, aux], axis=1)
 
 
 def fit_predict(X: np.ndarray, y: np.ndarray, train: np.ndarray, seed: int, epochs: int) -> np.ndarray:
     """Small MLP (2 x HIDDEN, dropout), full-batch AdamW; returns predicted class of the test rows."""
     torch.manual_seed(seed)
-    st = oc.Standardizer().fit(X[train])
+    st = heads.Standardizer().fit(X[train])
     Xt, yt = st(X[train]), torch.as_tensor(y[train])
-    net = oc.mlp(X.shape[1], 2, HIDDEN, 0.2)
+    net = heads.mlp(X.shape[1], 2, HIDDEN, 0.2)
     opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-2)
     for _ in range(epochs):
         opt.zero_grad()
@@ -206,7 +97,7 @@ def cross_validate(X: np.ndarray, y: np.ndarray, folds: np.ndarray, seed: int, e
 
 
 # --------------------------------------------------------------------------------------------
-# Report
+# Run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,10 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="every 8th row of the 669-row table, 2 folds, 1 seed, pre-trained fused only",
     )
-    ap.add_argument("--out", default=str(ROOT / "results"))
+    ap.add_argument("--out", default=str(prov.ROOT / "results"))
     args = ap.parse_args(argv)
     t0 = time.time()
-    torch.set_num_threads(oc.TORCH_THREADS)
+    torch.set_num_threads(embcache.TORCH_THREADS)
     if args.smoke:
         args.seeds, args.folds, args.epochs = 1, min(args.folds, 2), min(args.epochs, 100)
         args.tables = "669"
@@ -238,14 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     configs += [("random-init", m) for m in args.random_modalities.split(",") if m]
     if args.smoke:
         configs = [("pretrained", "fused")]
-    encoders = oc.encoder_specs(seeds if any(c[0] == "random-init" for c in configs) else [])
+    encoders = embcache.encoder_specs(seeds if any(c[0] == "random-init" for c in configs) else [])
 
     data, irs = {}, {}
     for t in tables:
         data[t], ir_t = load_table(t, args.smoke)
         irs.update(ir_t)
     print(f"[devmap] {len(irs)} distinct IR modules ({time.time() - t0:.0f} s)", flush=True)
-    emb = {(name, s): oc.embed_all(irs, name, s) for name, s in encoders}
+    emb = {(name, s): embcache.embed_all(irs, name, s) for name, s in encoders}
     print(f"[devmap] embeddings ready ({time.time() - t0:.0f} s)", flush=True)
 
     per_sample, summary = [], []
@@ -253,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         for p in PLATFORMS:
             df = data[t][p]
             y = df["y"].to_numpy()
-            folds = oc.stratified_kfold(y, N_FOLDS, FOLD_SEED)
+            folds = heads.stratified_kfold(y, N_FOLDS, FOLD_SEED)
             scored = folds < args.folds
             cols: dict[str, np.ndarray] = {}
             methods: dict[str, list[str]] = {}
@@ -298,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     pd.concat(per_sample).to_csv(out / csv_name, index=False)
     write_report(out / md_name, args, tables, summary, data, time.time() - t0, csv_name)
     return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Report
 
 
 def _summary_frame(summary: list[dict], t: str) -> pd.DataFrame:
@@ -398,16 +293,16 @@ def write_report(path: Path, args, tables, summary, data, seconds: float, csv_na
     files = []
     for t in tables:
         for f in table_files(t).values():
-            files.append(f"`{f.relative_to(oc.data_dir())}` (sha256 {oc.sha256(f)[:16]})")
+            files.append(f"`{f.relative_to(embcache.data_dir())}` (sha256 {prov.sha256(f)[:16]})")
     for stem in BASELINES:
-        f = oc.data_dir() / "devmap" / "baselines" / f"{stem}_devmap_predictions.csv"
-        files.append(f"`{f.relative_to(oc.data_dir())}` (sha256 {oc.sha256(f)[:16]})")
+        f = embcache.data_dir() / "devmap" / "baselines" / f"{stem}_devmap_predictions.csv"
+        files.append(f"`{f.relative_to(embcache.data_dir())}` (sha256 {prov.sha256(f)[:16]})")
     ir_note = []
     for t in tables:
         df = data[t]["amd"]
         how = ", ".join(f"{v} rows {k}" for k, v in df["ir_from"].value_counts().items())
         ir_note.append(f"{t}-row table: {len(df)} rows, {df['ir_hash'].nunique()} distinct IR modules ({how})")
-    cmd = "python experiments/devmap.py" + (
+    cmd = "python -m experiments.devmap" + (
         " --smoke"
         if args.smoke
         else f" --seeds {args.seeds} --epochs {args.epochs} --random-modalities {args.random_modalities}"
@@ -417,9 +312,9 @@ def write_report(path: Path, args, tables, summary, data, seconds: float, csv_na
         "# Device mapping (CPU or GPU): our encoder against the published baselines",
         "",
         f"Command: `{cmd}` ({seconds / 60:.1f} min, embeddings cached under `build/experiments-embeddings/`)  ",
-        f"Date: {oc.now()}; machine: {oc.machine_line()}; commit {oc.git_commit()}; torch {torch.__version__}, "
-        f"{oc.TORCH_THREADS} threads; {oc.clang_version()} for sources.  ",
-        f"Encoder: `encoder/assets/{WEIGHTS.name}` (digest {oc.weights_digest()}); random-init controls: same "
+        f"Date: {prov.now()}; machine: {prov.machine_line()}; commit {prov.git_commit()}; torch {torch.__version__}, "
+        f"{embcache.TORCH_THREADS} threads; {prov.clang_version()} for sources.  ",
+        f"Encoder: `encoder/assets/{WEIGHTS.name}` (digest {prov.weights_digest()}); random-init controls: same "
         f"config, `torch.manual_seed(s)`.  ",
         f"Protocol: stratified {N_FOLDS}-fold CV, seed {FOLD_SEED}, scikit-learn >= 0.22 fold assignment "
         "(the folds of the shipped DeepTune/Grewe/static predictions; NCC/inst2vec used the pre-0.22 assignment "
@@ -432,7 +327,8 @@ def write_report(path: Path, args, tables, summary, data, seconds: float, csv_na
         "GPU on NVIDIA.  ",
         "Data (`../shared/data/`): " + "; ".join(files) + ".  ",
         "IR: " + "; ".join(ir_note) + f". `ir`: the data set's IR; `src`: the `src` column compiled with clang-22 "
-        f"-{oc.SRC_OPT} and the OpenCL builtins header; `ir (src failed)`: clang-22 rejected `src`, the data set's "
+        f"-{embcache.SRC_OPT} and the OpenCL builtins header; `ir (src failed)`: clang-22 rejected `src`, "
+        "the data set's "
         "IR joined by ProGraML's rule.",
         "",
     ]

@@ -9,7 +9,7 @@ Each is repeated; the table reports medians and spreads.
 The default embedding reads one text window per module; `--windows 1,2` also
 times two (more of the module's text, twice the transformer time).
 
-Usage: python experiments/encoder_latency.py [--repeats 5] [--windows 1,2]
+Usage: python -m experiments.encoder_latency [--repeats 5] [--windows 1,2]
 Writes results/encoder_latency.md and results/encoder_latency.csv.
 """
 
@@ -18,19 +18,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from encoder import ir as irmod  # noqa: E402
-from encoder.embedding import WEIGHTS, Embedder  # noqa: E402
-from experiments._report import markdown_table  # noqa: E402
+from encoder import ir as irmod
+from encoder.embedding import WEIGHTS, Embedder
+from experiments.provenance import ROOT
+from experiments.report import markdown_table
 
 
 def main() -> None:
@@ -51,7 +48,7 @@ def main() -> None:
         for name, text in raw.items():
             times = []
             for _ in range(args.repeats):
-                emb._memo.clear()
+                emb.forget()
                 t0 = time.perf_counter()
                 emb.embed_normalized([irmod.normalize(text)])
                 times.append(time.perf_counter() - t0)
@@ -67,7 +64,7 @@ def main() -> None:
         table = pd.DataFrame(rows)
         rates = []
         for _ in range(args.repeats):
-            emb._memo.clear()
+            emb.forget()
             t0 = time.perf_counter()
             emb.embed_normalized([irmod.normalize(t) for t in raw.values()], batch_size=16)
             rates.append(len(raw) / (time.perf_counter() - t0))
@@ -80,7 +77,7 @@ def main() -> None:
     lines = [
         "# Encoder latency (one core, clang excluded)",
         "",
-        f"Command: `python experiments/encoder_latency.py --repeats {args.repeats} --windows {args.windows}`  ",
+        f"Command: `python -m experiments.encoder_latency --repeats {args.repeats} --windows {args.windows}`  ",
         f"Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}; weights `{WEIGHTS.name}`; "
         "torch threads 1; IR from clang-22 -O1.",
         *([f"Machine state: {args.note}"] if args.note else []),

@@ -14,8 +14,8 @@ convergence.png) go to results/polybench/<program>/ and are committed; the table
 is rebuilt from them alone (`--report-only`), never from typed numbers.
 
 Usage:
-    python experiments/polybench.py [--programs 2mm,gemm] [--budget 30] [--size MEDIUM]
-    python experiments/polybench.py --report-only
+    python -m experiments.polybench [--programs 2mm,gemm] [--budget 30] [--size MEDIUM]
+    python -m experiments.polybench --report-only
 Writes results/polybench.md and results/polybench.csv.
 """
 
@@ -34,13 +34,10 @@ from pathlib import Path
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from autotune.machine import current  # noqa: E402
-from autotune.measure import Options  # noqa: E402
-from experiments._report import markdown_table  # noqa: E402
+from autotune.machine import current
+from autotune.measure import Options
+from experiments.provenance import ROOT
+from experiments.report import markdown_table
 
 RELEASE = ROOT.parent / "shared" / "data" / "polybench-c-4.2.1"
 WORK = ROOT / "build" / "polybench"
@@ -180,7 +177,7 @@ def report(names: list[str], a: argparse.Namespace, digest: str) -> None:
         "speedup over the untransformed program (`clang-22 -O3 -fopenmp`, all cores), its 95% CI, and the "
         "configuration that gave it. Every number below is read from results/polybench/<program>/.",
         "",
-        f"Command: `python experiments/polybench.py --budget {a.budget} --size {a.size}` (resumes; "
+        f"Command: `python -m experiments.polybench --budget {a.budget} --size {a.size}` (resumes; "
         "`--report-only` rebuilds this table)  ",
         f"Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC  ",
         f"Machine: {m.cpu_model}, {m.usable_cores} usable cores, {m.memory_gib} GiB; "
@@ -246,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     digest = release_digest(RELEASE)
     if not a.report_only:
         copy = working_copy(RELEASE)
-        print("command:", shlex.join([sys.executable, *sys.argv]), flush=True)
+        print("command:", shlex.join([sys.executable, "-m", "experiments.polybench", *sys.argv[1:]]), flush=True)
         for rel in chosen:
             log = tune_one(copy, rel, a)
             print(f"{rel.stem}: {log}", flush=True)

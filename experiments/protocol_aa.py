@@ -15,8 +15,8 @@ the framework's own overhead per run:
   runner (fork/exec with the memory cap, dynamic loading, libomp start-up).
 
 Usage:
-    python experiments/protocol_aa.py [--size MEDIUM] [--repeats 3] [--kernels gemm,atax,...]
-    python experiments/protocol_aa.py --from-csv results/protocol_aa.csv   # report only
+    python -m experiments.protocol_aa [--size MEDIUM] [--repeats 3] [--kernels gemm,atax,...]
+    python -m experiments.protocol_aa --from-csv results/protocol_aa.csv   # report only
 Writes results/protocol_aa.md and results/protocol_aa.csv.
 """
 
@@ -36,14 +36,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from autotune.build import Builder  # noqa: E402
-from autotune.kernel import Kernel  # noqa: E402
-from autotune.machine import current  # noqa: E402
-from autotune.measure import Bench, Options  # noqa: E402
-from experiments._report import markdown_table  # noqa: E402
+from autotune.build import Builder
+from autotune.kernel import Kernel
+from autotune.machine import current
+from autotune.measure import Bench, Options
+from experiments.provenance import ROOT
+from experiments.report import markdown_table
 
 DEFAULT_KERNELS = "gemm,atax,jacobi-2d,heat-3d,covariance,spmv-csr,nbody,lu"
 LONG_MS = 50  # kernels at least this long are held to the CI target
@@ -90,7 +88,7 @@ def run(kernels: list[str], size: str, repeats: int, out_dir: Path) -> pd.DataFr
 
 def spawn_cost_ms(n: int = SPAWN_RUNS) -> float:
     """Median spawn-to-reap time of an empty OpenMP program through our runner."""
-    from autotune.compilers import require_clang
+    from autotune.build.compilers import require_clang
     from autotune.measure import runner
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -205,10 +203,10 @@ def write(df: pd.DataFrame, args: argparse.Namespace, out_dir: Path) -> None:
         f"One row per kernel, {args.repeats} repetitions (seeds 0..{args.repeats - 1}) each.",
         "",
         (
-            f"Command: `python experiments/protocol_aa.py` (measurements); this report rebuilt from its CSV with "
-            f"`{shlex.join(['python', 'experiments/protocol_aa.py', *sys.argv[1:]])}`  "
+            f"Command: `python -m experiments.protocol_aa` (measurements); this report rebuilt from its CSV with "
+            f"`{shlex.join(['python', '-m', 'experiments.protocol_aa', *sys.argv[1:]])}`  "
             if args.from_csv
-            else f"Command: `{shlex.join(['python', 'experiments/protocol_aa.py', *sys.argv[1:]])}`  "
+            else f"Command: `{shlex.join(['python', '-m', 'experiments.protocol_aa', *sys.argv[1:]])}`  "
         ),
         f"Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}  ",
         f"Machine: {mach.cpu_model}, {mach.usable_cores} usable cores, {mach.memory_gib} GiB; "

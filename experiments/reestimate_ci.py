@@ -16,7 +16,7 @@ committed summary is the one of the run that migrated the files); the summary (r
 how many records lost their CI, how many CIs changed and how the median
 half-width moved.
 
-Usage: python experiments/reestimate_ci.py [--check]   (--check: report only, write nothing)
+Usage: python -m experiments.reestimate_ci [--check]   (--check: report only, write nothing)
 """
 
 from __future__ import annotations
@@ -26,17 +26,13 @@ import csv
 import datetime as dt
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from autotune.measure.stats import MIN_CI_PAIRS, paired_speedup  # noqa: E402
-from experiments._report import markdown_table  # noqa: E402
+from autotune.measure.stats import MIN_CI_PAIRS, paired_speedup
+from experiments.provenance import ROOT
+from experiments.report import markdown_table
 
 
 def _times(text: object) -> list[float]:
@@ -133,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         "CI claimed from fewer pairs than that; failed records are no longer marked verified. Speedups are "
         "unchanged. Half-widths are relative to the speedup, medians over the `ok` records.",
         "",
-        "Command: `python experiments/reestimate_ci.py`  ",
+        "Command: `python -m experiments.reestimate_ci`  ",
         f"Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         "",
         markdown_table(table),

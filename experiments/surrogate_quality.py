@@ -11,7 +11,7 @@ speedups per kernel. Three feature sets, same model and seeds:
   instead of the fused one (the fusion layer is trained only by the program-identity loss).
 Several ensemble seeds; the table gives the mean over seeds and the spread.
 
-Usage: python experiments/surrogate_quality.py [--seeds 3] [--epochs 100]
+Usage: python -m experiments.surrogate_quality [--seeds 3] [--epochs 100]
 Writes results/surrogate_quality.md and results/surrogate_quality.csv (per kernel, feature set and seed).
 """
 
@@ -20,30 +20,20 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from autotune import machine  # noqa: E402
-from autotune.collect import DEFAULT_CSV  # noqa: E402
-from autotune.surrogate.data import Featurizer  # noqa: E402
-from autotune.surrogate.features import NAMES  # noqa: E402
-from autotune.surrogate.model import Ensemble  # noqa: E402
-from autotune.surrogate.train import training_set  # noqa: E402
-from experiments._report import markdown_table  # noqa: E402
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    ra, rb = pd.Series(a).rank().to_numpy(), pd.Series(b).rank().to_numpy()
-    if ra.std() == 0 or rb.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(ra, rb)[0, 1])
+from autotune import machine
+from autotune.surrogate.data import Featurizer
+from autotune.surrogate.features import NAMES
+from autotune.surrogate.model import Ensemble
+from autotune.surrogate.train import training_set
+from autotune.trials.collect import DEFAULT_CSV
+from experiments.provenance import ROOT
+from experiments.report import markdown_table, spearman
 
 
 def main() -> None:
@@ -112,7 +102,7 @@ def main() -> None:
     lines = [
         "# Surrogate quality: leave-kernel-out rank correlation",
         "",
-        f"Command: `python experiments/surrogate_quality.py --seeds {args.seeds} --epochs {args.epochs}"
+        f"Command: `python -m experiments.surrogate_quality --seeds {args.seeds} --epochs {args.epochs}"
         f"{' --modalities' if args.modalities else ''}`  ",
         f"Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}; machine: {machine.current().cpu_model}, "
         f"{machine.usable_cores()} cores; database `{Path(args.db).name}` (sha256 {db_hash}), "

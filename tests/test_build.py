@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 from autotune.build import Builder
-from autotune.discover import build_space
 from autotune.kernel import Kernel
+from autotune.space.discover import build_space
 from autotune.variant import make_variant
 from tests.conftest import DATA, needs_clang
 

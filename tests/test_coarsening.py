@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import _opencl_tasks as oc
 from experiments import coarsening as tc
+from experiments import embeddings as embcache
 
 pytestmark = pytest.mark.skipif(
-    not (oc.data_dir() / "thread_coarsening").is_dir(), reason="../shared/data/thread_coarsening not present"
+    not (embcache.data_dir() / "thread_coarsening").is_dir(), reason="../shared/data/thread_coarsening not present"
 )
 
 
@@ -66,7 +66,7 @@ def test_smoke_run_writes_tables(tmp_path: Path):
         "Oracle (best CF per kernel)",
     ):
         assert f"| {row} |" in md
-    assert "Command: `python experiments/coarsening.py --smoke`" in md
+    assert "Command: `python -m experiments.coarsening --smoke`" in md
     csv = pd.read_csv(tmp_path / "coarsening_smoke.csv")
     assert len(csv) == 4 * tc.SMOKE_KERNELS
     assert (csv["speedup:oracle"] >= csv["speedup:pretrained/fused/mlp/seed0"] - 1e-12).all()

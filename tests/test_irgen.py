@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from autotune.discover import build_space
-from autotune.irgen import variant_ir
+from autotune.build.ir import variant_ir
 from autotune.kernel import Kernel
+from autotune.space.discover import build_space
 from autotune.variant import make_variant
 from encoder import ir as irmod
 from tests.conftest import KERNELS, needs_clang

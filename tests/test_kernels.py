@@ -7,9 +7,9 @@ import json
 import pytest
 
 from autotune.build import Builder
-from autotune.discover import build_space
 from autotune.kernel import Kernel
 from autotune.measure import runner, timing
+from autotune.space.discover import build_space
 from autotune.variant import make_variant
 from tests.conftest import KERNELS, needs_clang
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from autotune.build import Builder
-from autotune.discover import build_space
 from autotune.kernel import Kernel
 from autotune.measure import Bench, Options
+from autotune.space.discover import build_space
 from tests.conftest import DATA, needs_clang
 
 PB = DATA / "polybench_style"

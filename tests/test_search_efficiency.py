@@ -16,12 +16,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from autotune.collect import DEFAULT_CSV
 from autotune.measure import Options
 from autotune.search import ReplayMeasurer
-from autotune.search.records import restrict
+from autotune.trials.collect import DEFAULT_CSV
+from autotune.trials.recorder import RecordingMismatch
+from autotune.trials.records import restrict
+from autotune.trials.replay import record_space
 from experiments import search_efficiency as se
-from experiments.record_replay import record_space
+from experiments import search_efficiency_runs as se_runs
 
 needs_db = pytest.mark.skipif(not DEFAULT_CSV.exists(), reason="no measurement database to train the prior on")
 
@@ -40,7 +42,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @needs_db
 def test_smoke_writes_a_well_formed_table(smoke: Path):
     md = (smoke / "search_efficiency.md").read_text()
-    for part in ("Command: `python experiments/search_efficiency.py --smoke", "sha256", "search seeds 0"):
+    for part in ("Command: `python -m experiments.search_efficiency --smoke", "sha256", "search seeds 0"):
         assert part in md
     assert "## Where guided does not win" in md
     tables = [ln for ln in md.splitlines() if ln.startswith("|")]
@@ -66,7 +68,7 @@ def test_smoke_csv_is_consistent_with_the_recording(smoke: Path):
     runs = pd.read_csv(smoke / "search_efficiency.csv")
     assert set(runs["strategy"]) == {"random", "tpe", "guided", "guided-knobs", "guided-flat", "exhaustive"}
     assert (runs["kernel"] == "jacobi-1d").all() and (runs["seed"] == 0).all() and len(runs) == 6
-    land = se.landscape(se.smoke_case())
+    land = se_runs.landscape(se_runs.smoke_case())
     best = land["value"].max()
     assert runs["best_known"].iloc[0] == pytest.approx(best)
     for _, r in runs.iterrows():
@@ -75,7 +77,7 @@ def test_smoke_csv_is_consistent_with_the_recording(smoke: Path):
         assert r["best@10"] in set(land["value"])  # a measured value, not an estimate
         e = r["evals_to_5pct"]
         assert math.isnan(e) or 1 <= e <= 10
-        assert (r["frac@10"] >= se.NEAR) == (not math.isnan(e))
+        assert (r["frac@10"] >= se_runs.NEAR) == (not math.isnan(e))
     k = runs.iloc[0]
     assert 0 < k["predict_top1"] <= k["predict_top5"] <= 1 + 1e-9
     assert -1 <= k["prior_spearman"] <= 1
@@ -84,14 +86,14 @@ def test_smoke_csv_is_consistent_with_the_recording(smoke: Path):
 
 def test_trajectory_reads_nested_budgets_off_one_run():
     land = pd.DataFrame({"value": [1.0, 0.0, 1.5, 2.0, 1.9]}, index=list("abcde"))
-    t = se.trajectory(list("abcde"), land, [2, 4], best=2.0)
+    t = se_runs.trajectory(list("abcde"), land, [2, 4], best=2.0)
     assert t == {"best@2": 1.0, "frac@2": 0.5, "best@4": 2.0, "frac@4": 1.0, "evals_to_5pct": 4.0}
-    assert math.isnan(se.trajectory(list("ab"), land, [2], best=2.0)["evals_to_5pct"])
+    assert math.isnan(se_runs.trajectory(list("ab"), land, [2], best=2.0)["evals_to_5pct"])
 
 
 def test_test_kernels_are_sub_spaces_of_the_intended_size():
-    for name in se.TEST_KERNELS:
-        c = se.case(name, Path("/nonexistent"))
+    for name in se_runs.TEST_KERNELS:
+        c = se_runs.case(name, Path("/nonexistent"))
         assert 80 <= c.space.size() <= 150, name
         assert c.space.default() in list(c.space.enumerate())  # the baseline is part of the recording
 
@@ -100,7 +102,7 @@ class StopAfter:
     """The recorded jacobi-1d cache as the recording's measurer, interrupted (as Ctrl-C would) after n."""
 
     def __init__(self, n: int | None) -> None:
-        self.replay = ReplayMeasurer(se.SMOKE_REPLAY)
+        self.replay = ReplayMeasurer(se_runs.SMOKE_REPLAY)
         self.n, self.calls = n, 0
 
     def measure(self, config):
@@ -111,7 +113,7 @@ class StopAfter:
 
 
 def test_an_interrupted_recording_resumes_without_measuring_twice(tmp_path):
-    c = se.smoke_case()
+    c = se_runs.smoke_case()
     out = tmp_path / "rec.csv"
 
     def rec(measurer, space=c.space):
@@ -127,8 +129,8 @@ def test_an_interrupted_recording_resumes_without_measuring_twice(tmp_path):
     assert rest.calls == 35
     done = pd.read_csv(out)
     assert len(done) == 60 == done["key"].nunique() and json.loads(out.with_suffix(".json").read_text())["complete"]
-    original = ReplayMeasurer(se.SMOKE_REPLAY).rows
+    original = ReplayMeasurer(se_runs.SMOKE_REPLAY).rows
     for key, row in ReplayMeasurer(out).rows.items():
         assert row["speedup"] == original[key]["speedup"]
-    with pytest.raises(SystemExit, match="another sub-space"):
+    with pytest.raises(RecordingMismatch, match="another sub-space"):
         rec(StopAfter(None), restrict(c.space, {"threads": (1, 2), "L2.schedule": ("static",), "L2.chunk": ()}))

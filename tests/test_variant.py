@@ -6,8 +6,8 @@ import os
 import subprocess
 
 from autotune.build import Builder
-from autotune.discover import build_space
 from autotune.kernel import Kernel
+from autotune.space.discover import build_space
 from autotune.variant import make_variant
 from tests.conftest import DATA, needs_clang
 
@@ -45,6 +45,20 @@ def test_tile_privatises_outer_declared_loop_variables():
     text = v.source.decode()
     assert "#pragma omp parallel for collapse(2) private(k) private(i, j)" in text
     assert "#pragma omp tile sizes(8, 4, 1)" in text
+
+
+def test_tile_and_schedule_rewrite_one_directive_once():
+    """Both rewrite L4's `omp parallel for`: privatised first, then re-spelt with schedule(runtime)."""
+    k = Kernel.load(DATA / "tricky.c")
+    sp = build_space(k, cores=2)
+    v = make_variant(k, sp, sp.parse_assignments(["L4.tile1=8", "L4.tile2=4", "L4.schedule=dynamic"]))
+    text = v.source.decode()
+    assert (
+        "{ autotune_set_schedule_(0);\n    #pragma omp parallel for collapse(2) private(k) private(i, j) "
+        "schedule(runtime)\n    #pragma omp tile sizes(8, 4, 1)\n    for (i = 0;" in text
+    )
+    # the program-wide environment first, then each loop's in source order
+    assert list(v.env) == ["OMP_NUM_THREADS", "AUTOTUNE_SCHEDULE_0", "AUTOTUNE_SCHEDULE_1", "AUTOTUNE_SCHEDULE_2"]
 
 
 @needs_clang

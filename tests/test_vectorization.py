@@ -13,13 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import _opencl_tasks as oc
-from experiments import _vectorization_data as vd
+from autotune.trials.recorder import read_rows
+from experiments import embeddings as embcache
 from experiments import vectorization as vz
+from experiments import vectorization_data as vd
+from experiments import vectorization_models as vm
 from tests.conftest import needs_clang
 
 needs_data = pytest.mark.skipif(
-    not (oc.data_dir() / "vectorization" / "neurovectorizer_loops.tar.gz").exists(),
+    not (embcache.data_dir() / "vectorization" / "neurovectorizer_loops.tar.gz").exists(),
     reason="../shared/data/vectorization not present",
 )
 SLICE = ("s1_1024_add_0.c", "s9_1024_1024_0.c")  # a single loop, and the inner loop of a nest
@@ -32,7 +34,7 @@ def work(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def loops(work: Path) -> vd.Loops:
-    if not (oc.data_dir() / "vectorization" / "neurovectorizer_loops.tar.gz").exists():
+    if not (embcache.data_dir() / "vectorization" / "neurovectorizer_loops.tar.gz").exists():
         pytest.skip("../shared/data/vectorization not present")
     return vd.extract(work)
 
@@ -43,22 +45,22 @@ def loops(work: Path) -> vd.Loops:
 def test_grouped_folds_keep_groups_together_and_spread_strata():
     groups = [f"g{i // 2}" for i in range(40)]  # 20 groups of 2
     strata = [f"t{(i // 2) % 4}" for i in range(40)]  # 4 strata of 5 groups
-    f = vz.grouped_folds(groups, strata, 5, 0)
-    assert np.array_equal(f, vz.grouped_folds(groups, strata, 5, 0))
+    f = vm.grouped_folds(groups, strata, 5, 0)
+    assert np.array_equal(f, vm.grouped_folds(groups, strata, 5, 0))
     for g in set(groups):
         assert len({f[i] for i in range(40) if groups[i] == g}) == 1
     for t in set(strata):
         assert len({f[i] for i in range(40) if strata[i] == t}) == 5  # 5 groups of a stratum: 5 folds
-    assert not np.array_equal(f, vz.grouped_folds(groups, strata, 5, 1))
+    assert not np.array_equal(f, vm.grouped_folds(groups, strata, 5, 1))
 
 
 def test_evaluate_counts_o3_and_oracle():
     V = np.array([[1.2, 0.9], [0.8, 1.1]])
-    m = vz.evaluate(V, np.array([0, -1]))  # loop 0: the best pair; loop 1: plain -O3
+    m = vm.evaluate(V, np.array([0, -1]))  # loop 0: the best pair; loop 1: plain -O3
     assert m["gm"] == pytest.approx(np.sqrt(1.2))
     assert m["frac"] == pytest.approx(np.sqrt(1.2) / np.sqrt(1.2 * 1.1))
     assert m["exact"] == 0.5 and m["near"] == 0.5
-    assert vz.evaluate(V, V.argmax(1))["frac"] == pytest.approx(1.0)
+    assert vm.evaluate(V, V.argmax(1))["frac"] == pytest.approx(1.0)
 
 
 def test_tie_counts_picks_whose_ci_reaches_the_oracle_cell():
@@ -67,11 +69,11 @@ def test_tie_counts_picks_whose_ci_reaches_the_oracle_cell():
     hi = V + np.array([[0.05, 0.06, 0.01], [0.01, 0.01, 0.01], [0.01, 0.01, 0.20]])
     # loop 0: pair 1 reaches 1.16 >= the oracle's 1.15 (a tie, though 8% below its point estimate);
     # loop 1: pair 1 tops out at 1.01 < 1.49; loop 2: plain -O3 is 1.0 >= 0.94 (the oracle's low end)
-    m = vz.evaluate(V, np.array([1, 1, -1]), lo, hi)
+    m = vm.evaluate(V, np.array([1, 1, -1]), lo, hi)
     assert m["tie"] == pytest.approx(2 / 3)
     assert m["near"] == pytest.approx(1 / 3)  # only loop 2 is within 5% by point estimates
-    assert vz.evaluate(V, np.array([2, 1, 1]), lo, hi)["tie"] == pytest.approx(1 / 3)
-    assert "tie" not in vz.evaluate(V, V.argmax(1))  # no CIs, no tie metric
+    assert vm.evaluate(V, np.array([2, 1, 1]), lo, hi)["tie"] == pytest.approx(1 / 3)
+    assert "tie" not in vm.evaluate(V, V.argmax(1))  # no CIs, no tie metric
 
 
 def test_grid_matrix_keeps_complete_loops_and_pins_failed_cells_to_o3(tmp_path: Path):
@@ -95,7 +97,7 @@ def test_grid_matrix_keeps_complete_loops_and_pins_failed_cells_to_o3(tmp_path: 
 
 def test_baseline_picks_learn_from_training_folds_only():
     T = np.log(np.array([[2.0, 1.0], [2.0, 1.0], [1.0, 2.0], [1.0, 2.0]]))
-    picks = vz.baseline_picks(T, np.array([0, 0, 1, 1]))
+    picks = vm.baseline_picks(T, np.array([0, 0, 1, 1]))
     assert list(picks["most-common-best"]) == [1, 1, 0, 0]  # each fold sees only the other's best pair
     assert list(picks["best-mean"]) == [1, 1, 0, 0]
 
@@ -152,7 +154,7 @@ def test_record_slice_measures_verifies_and_resumes(loops: vd.Loops, work: Path,
     monkeypatch.setenv("AUTOTUNE_CACHE", str(tmp_path / "cache"))
     grid = tmp_path / "grid.csv"
     assert _record(grid, work) == 0
-    rows = vd.read_rows(grid)
+    rows = read_rows(grid)
     want = [(f, v, i) for f in SLICE for v, i in (("1", "1"), ("4", "2"))]
     assert [(r["file"], r["vf"], r["ic"]) for r in rows] == want
     for r in rows:
@@ -165,15 +167,25 @@ def test_record_slice_measures_verifies_and_resumes(loops: vd.Loops, work: Path,
     assert meta["rows"] == 4 and meta["options"]["max_pairs"] == 6
 
     # a kill mid-row: the last row lost, half a row written; the rerun measures only that one
-    text = grid.read_text().splitlines(keepends=True)
-    grid.write_text("".join(text[:-1]) + text[-1][:25])
+    lines = grid.read_bytes().splitlines(keepends=True)
+    assert all(line.endswith(b"\r\n") for line in lines)  # the grid's dialect (results/vectorization_grid.csv)
+    grid.write_bytes(b"".join(lines[:-1]) + lines[-1][:25])
     assert _record(grid, work) == 0
-    again = vd.read_rows(grid)
+    again = read_rows(grid)
     assert len(again) == 4 and again[:3] == rows[:3] and again[3]["vf"] == "4" and again[3]["status"] == "ok"
-    assert _record(grid, work) == 0 and len(vd.read_rows(grid)) == 4  # nothing left to do
+    assert grid.read_bytes().startswith(b"".join(lines[:-1])) and grid.read_bytes().endswith(b"\r\n")
+    assert _record(grid, work) == 0 and len(read_rows(grid)) == 4  # nothing left to do
 
     with pytest.raises(SystemExit, match="other protocol options"):
         _record(grid, work, "--ci-target", "0.05")
+    meta["machine"]["cpu_model"] = "Another CPU"
+    grid.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(SystemExit, match="recorded on Another CPU, this is .*must not mix"):
+        _record(grid, work)
+    grid.with_suffix(".json").unlink()
+    with pytest.raises(SystemExit, match="exists without grid.json"):
+        _record(grid, work)
+    assert len(read_rows(grid)) == 4  # refused, untouched
 
 
 # --- predict: a small grid with synthetic speedups on real loops -------------------------------
@@ -229,7 +241,7 @@ def test_predict_on_small_grid_writes_tables(loops: vd.Loops, work: Path, tmp_pa
     ):
         assert md.count(row) == 2, row
     assert "13 loops recorded, **12 with all 35 pairs** used below (1 partial, 0 whose" in md
-    assert "1 of 420 cells failed" in md and "sha256" in md and "Command: `python experiments/vectorization.py" in md
+    assert "1 of 420 cells failed" in md and "sha256" in md and "Command: `python -m experiments.vectorization" in md
 
     csv_ = pd.read_csv(out / "vectorization_smoke.csv")
     assert sorted(csv_["protocol"].unique()) == ["loops", "templates"]

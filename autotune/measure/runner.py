@@ -48,6 +48,9 @@ disturbs every later timing (of this study and of a resumed one). So:
   SIGTERM with Python's default disposition is the same case: turn it into
   SystemExit at the entry point for the cleanup above to run.
 
+The process bookkeeping (reading /proc, tags, owners, the subreaper, kill sweeps,
+`reap_leftovers`) lives in `procs`; this module spawns, waits and cleans up.
+
 Limits (documented, not handled): a descendant that both clears its environment
 (`env -i`, `execve` with a new environment) and leaves the session is invisible
 to tags and session ids; a zombie child whose origin cannot be proven is left
@@ -57,8 +60,6 @@ alone (reaping it could steal the exit status of another thread's subprocess).
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import itertools
 import os
 import resource
 import select
@@ -67,25 +68,21 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+
+from autotune.measure import procs
+from autotune.measure.procs import TAG_VAR, reap_leftovers
 
 # environment variables that would silently change a run behind our back
 _SCRUB_PREFIXES = ("OMP_", "KMP_", "GOMP_", "AUTOTUNE_SCHEDULE_")
 
-TAG_VAR = "AUTOTUNE_RUN"  # the run tag every process of a run inherits
-_TAG_KEY = b"\0" + TAG_VAR.encode() + b"="
 
-_PR_SET_PDEATHSIG = 1
-_PR_SET_CHILD_SUBREAPER = 36
-_SETTLE_S = 5.0  # the most a cleanup waits for killed processes to die (a process in D state can take a while)
-_EXEC_WINDOW_S = 0.5  # how long a sweep looks again at an orphan whose environment reads empty
 _DEFERRED = {signal.SIGINT, signal.SIGTERM}
+__all__ = ["TAG_VAR", "RunResult", "clean_env", "command", "reap_leftovers", "run"]
 
 
 @dataclass(frozen=True)
@@ -125,301 +122,6 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUB_PREFIXES)}
     env.update(extra)
     return env
-
-
-# --- /proc: who is who ------------------------------------------------------------------
-
-
-class _Stat(NamedTuple):
-    state: str
-    ppid: int
-    pgrp: int
-    session: int
-    start: int  # clock ticks since boot: with the pid, a process's identity
-
-
-def _stat(pid: int | str) -> _Stat | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            raw = f.read()
-        f = raw[raw.rindex(b")") + 2 :].split()
-        return _Stat(f[0].decode(), int(f[1]), int(f[2]), int(f[3]), int(f[19]))
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _tag(pid: int | str) -> bytes | None:
-    """The run tag in a process's environment: b"" when the environment reads empty, None when untagged.
-
-    Empty means a zombie, a kernel thread, an empty environment, or a process
-    inside execve between its point of no return and the setup of its new
-    environment (the kernel shows no environment then); callers look again.
-    None also covers gone or not ours to read.
-    """
-    try:
-        fd = os.open(f"/proc/{pid}/environ", os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if not chunks:
-        return b""
-    env = b"\0" + b"".join(chunks)
-    i = env.find(_TAG_KEY)
-    if i < 0:
-        return None
-    i += len(_TAG_KEY)
-    j = env.find(b"\0", i)
-    return env[i : j if j >= 0 else len(env)]
-
-
-def _running(pid: int, start: int) -> bool:
-    s = _stat(pid)
-    return s is not None and s.start == start and s.state not in "ZX"
-
-
-def _pids() -> Iterator[int]:
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return
-    for name in names:
-        if name.isdigit():
-            yield int(name)
-
-
-def _children() -> list[int]:
-    """Our children, whichever thread is their parent (orphans go to any of our threads)."""
-    me = os.getpid()
-    try:
-        pids: list[int] = []
-        for tid in os.listdir(f"/proc/{me}/task"):
-            with contextlib.suppress(FileNotFoundError):  # thread gone meanwhile
-                with open(f"/proc/{me}/task/{tid}/children", "rb") as f:
-                    pids.extend(map(int, f.read().split()))
-        return pids
-    except OSError:  # no CONFIG_PROC_CHILDREN: the slow way
-        return [pid for pid in _pids() if (s := _stat(pid)) is not None and s.ppid == me]
-
-
-def _has_children() -> bool:
-    try:
-        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)  # looks, reaps nothing
-        return True
-    except ChildProcessError:
-        return False
-    except (AttributeError, OSError):
-        return True
-
-
-# --- who owns the runs ------------------------------------------------------------------
-
-_seq = itertools.count()
-_owner_id: tuple[int, bytes] = (0, b"")
-
-
-def _owner() -> bytes:
-    """`<pid>:<start ticks>` of this process (recomputed after a fork)."""
-    global _owner_id
-    pid = os.getpid()
-    if _owner_id[0] != pid:
-        s = _stat(pid)
-        _owner_id = (pid, f"{pid}:{s.start if s else 0}".encode())
-    return _owner_id[1]
-
-
-def _owner_alive(owner: bytes, cache_: dict[bytes, bool]) -> bool:
-    if owner not in cache_:
-        try:
-            pid, start = (int(x) for x in owner.split(b":"))
-        except ValueError:
-            cache_[owner] = True  # not a tag we wrote: not ours to judge
-        else:
-            s = _stat(pid)
-            cache_[owner] = s is not None and s.start == start and s.state not in "ZX"
-    return cache_[owner]
-
-
-# --- the kernel's help: prctl, subreaper, pidfds --------------------------------------------
-
-
-@cache
-def _libc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
-def _prctl(option: int, arg: int) -> bool:
-    libc = _libc()
-    return libc is not None and sys.platform.startswith("linux") and libc.prctl(option, arg, 0, 0, 0) == 0
-
-
-class _Subreaper:
-    """Process-wide PR_SET_CHILD_SUBREAPER, on while at least one run is in flight."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.users = 0
-        self.active = False
-
-    def enter(self) -> bool:
-        with self.lock:
-            if self.users == 0:
-                self.active = _prctl(_PR_SET_CHILD_SUBREAPER, 1)
-            self.users += 1
-            return self.active
-
-    def leave(self) -> None:
-        with self.lock:
-            self.users -= 1
-            if self.users == 0 and self.active:
-                _prctl(_PR_SET_CHILD_SUBREAPER, 0)
-                self.active = False
-
-
-_subreaper = _Subreaper()
-
-
-def _forked() -> None:  # a forked child is no subreaper and runs nothing yet
-    global _subreaper
-    _subreaper = _Subreaper()
-
-
-os.register_at_fork(after_in_child=_forked)
-
-
-def _kill(pid: int, tag: bytes) -> bool:
-    """SIGKILL `pid` if it still carries `tag`; through a pidfd, so a reused pid is never hit."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return False
-    except (AttributeError, OSError):  # no pidfds: the tiny race of a plain kill
-        try:
-            os.kill(pid, signal.SIGKILL)
-            return True
-        except OSError:
-            return False
-    try:
-        if _tag(pid) != tag:  # the pid was reused between the scan and the pidfd
-            return False
-        signal.pidfd_send_signal(fd, signal.SIGKILL)
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-
-
-def _sweep(match: Callable[[bytes], bool], session: int | None = None, since: int = 0) -> int:
-    """Kill every process whose tag matches, and our children of `session`; reap what is ours.
-
-    Repeats until a scan finds nothing new: a process can fork between being
-    scanned and being killed, but not after the SIGKILL is sent, so once a scan
-    finds only processes already killed, every descendant has been seen.
-    Processes killed here that are (or become, by re-parenting) our children are
-    reaped; so are our zombie children from the run's session. A child started
-    at or after `since` (start ticks) whose environment reads empty is looked at
-    again for a moment: it may be inside execve.
-    """
-    killed: dict[int, int] = {}  # pid -> start ticks of every process handled here
-    t0 = time.monotonic()
-    deadline, unknown_deadline = t0 + _SETTLE_S, t0 + _EXEC_WINDOW_S
-    while True:
-        progress = False
-        for pid in _pids():
-            tag = _tag(pid)
-            if not tag or not match(tag):
-                continue
-            s = _stat(pid)
-            if s is None or killed.get(pid) == s.start:
-                continue
-            if _kill(pid, tag):
-                killed[pid] = s.start
-                progress = True
-            elif _running(pid, s.start) and time.monotonic() < unknown_deadline:
-                progress = True  # it entered execve between our two reads: look again
-        # a killed process still running: wait for it, its death re-parents its children to us
-        busy = any(_running(pid, start) for pid, start in killed.items())
-        for pid in _children():
-            s = _stat(pid)
-            if s is None:
-                continue
-            if not (killed.get(pid) == s.start or session in (s.session, s.pgrp)):
-                # an orphan that reads untagged only because it is inside execve: look again
-                busy |= _maybe_in_exec(pid, s, since) and time.monotonic() < unknown_deadline
-                continue
-            killed.setdefault(pid, s.start)
-            if s.state in "ZX":
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(pid, os.WNOHANG)
-            else:  # our child: its pid cannot be reused before we reap it
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-                busy = True
-        if not (progress or busy) or time.monotonic() > deadline:
-            return len(killed)
-        time.sleep(0.001)
-
-
-def _maybe_in_exec(pid: int, s: _Stat, since: int) -> bool:
-    """A child that reads untagged only because it is inside execve (or exiting)?
-
-    Only children started since the run began qualify, so a long-lived child of
-    other code with an empty environment cannot make every run look again.
-    """
-    return s.start >= since and s.state not in "ZX" and _tag(pid) == b""
-
-
-def _ticks() -> int:
-    """Now in the unit and clock of /proc/<pid>/stat start times (clock ticks since boot)."""
-    try:
-        return int(time.clock_gettime(time.CLOCK_BOOTTIME) * os.sysconf("SC_CLK_TCK"))
-    except (AttributeError, OSError, ValueError):
-        return 0
-
-
-def _survivors(session: int, tag: bytes, since: int) -> bool:
-    """Whether any process of the run may still exist, given that we are its subreaper."""
-    if not _has_children():
-        return False
-    for pid in _children():
-        s = _stat(pid)
-        if s is None:
-            continue
-        if session in (s.session, s.pgrp):
-            return True
-        if _tag(pid) == tag or _maybe_in_exec(pid, s, since):
-            return True
-    return False
-
-
-def reap_leftovers() -> int:
-    """Kill processes left by runs of tuners that are gone; return how many.
-
-    A tuner killed with SIGKILL runs no cleanup: its direct child dies with it
-    (parent-death signal), but descendants that left the process group survive.
-    Their tag names their owner; an owner that is no longer alive (pid gone, or
-    reused by a process with another start time) means the process is a
-    leftover. Runs of live tuners, this one included, are left alone. Call it
-    before measuring.
-    """
-    alive: dict[bytes, bool] = {}
-
-    def stale(tag: bytes) -> bool:
-        return not _owner_alive(tag.rpartition(b":")[0], alive)
-
-    killed = _sweep(stale)
-    time.sleep(0.05)  # a process inside execve reads untagged for a moment: a second look catches it
-    return killed + _sweep(stale)
 
 
 # --- one run --------------------------------------------------------------------------
@@ -463,12 +165,12 @@ def command(
             argv = [_TASKSET, "-c", ",".join(map(str, cpus)), *argv]  # type: ignore[list-item]
         return [setpriv, "--pdeathsig", "KILL", "--", *argv], None
 
-    libc = _libc()
+    libc = procs.libc()
     parent = os.getpid()
 
     def limit() -> None:  # runs in the child between fork and exec
         if libc is not None and sys.platform.startswith("linux"):
-            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+            libc.prctl(procs.PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
             if os.getppid() != parent:  # the tuner died before the signal was armed
                 os.kill(os.getpid(), signal.SIGKILL)
         if memory_bytes:
@@ -564,8 +266,8 @@ def _end_run(proc: subprocess.Popen, tag: bytes, since: int, finished: bool, rea
                 os.killpg(proc.pid, signal.SIGKILL)  # likewise the group id, while the program is unreaped
             proc.wait()
             leftovers = 0
-            if not finished or not reaper or _survivors(proc.pid, tag, since):
-                leftovers = _sweep(lambda t: t == tag, session=proc.pid, since=since)
+            if not finished or not reaper or procs.survivors(proc.pid, tag, since):
+                leftovers = procs.sweep(lambda t: t == tag, session=proc.pid, since=since)
             break
         except BaseException as exc:  # noqa: BLE001 - finish the cleanup first, re-raise below
             pending = pending or exc
@@ -586,11 +288,11 @@ def run(
     cwd: Path | None = None,
 ) -> RunResult:
     argv, setup = command(exe, args, memory_bytes, cpus)
-    tag = _owner() + b":%d" % next(_seq)
+    tag = procs.new_tag()
     env = {**env, TAG_VAR: tag.decode()}
     fds: list[int] = []
-    reaper = _subreaper.enter()
-    since = _ticks()
+    reaper = procs.subreaper.enter()
+    since = procs.ticks()
     try:
         fds += _tmpfile(), _tmpfile()
         out_fd, err_fd = fds
@@ -620,6 +322,6 @@ def run(
             None if timed_out else proc.returncode, _slurp(out_fd), _slurp(err_fd), wall, timed_out, leftovers
         )
     finally:
-        _subreaper.leave()
+        procs.subreaper.leave()
         for fd in fds:
             os.close(fd)

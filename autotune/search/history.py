@@ -34,8 +34,8 @@ import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
 from autotune.search.params import config_from_params
-from autotune.search.records import FIELDS, LIST_FIELDS, config_key, flat_row
 from autotune.space import Space
+from autotune.trials.records import FIELDS, LIST_FIELDS, config_key, flat_row
 
 KEY = "key"
 MEASURED = "measured"

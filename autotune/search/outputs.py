@@ -85,11 +85,18 @@ def prepare_out_dir(out: Path) -> Path:
     return out
 
 
-def write(study: optuna.Study, storage_spec: str, out_dir: Path | None = None) -> Result:
-    """Write every output of the study into out_dir (default results/<kernel>/) and return its Result."""
+def write(
+    study: optuna.Study, storage_spec: str, out_dir: Path | None = None, *, kernel: Kernel | None = None
+) -> Result:
+    """Write every output of the study into out_dir (default results/<kernel>/) and return its Result.
+
+    kernel: the program the study measured, when the caller holds it (a run); without it
+    (a report) it is reloaded from what the study recorded, or None if its file changed.
+    """
     meta = stores.meta_of(study)
     space = stores.space_of(study)
-    kernel = stores.kernel_of(study)
+    if kernel is None:
+        kernel = stores.kernel_of(study)
     out = prepare_out_dir(Path(out_dir) if out_dir is not None else default_out_dir(meta["kernel"]))
     h = History.read(study, space)
     frame = h.frame()
@@ -170,11 +177,8 @@ def report(study: str, storage: str | None = None, out: Path | None = None) -> R
 
 
 def _script(kernel, variant, study: str, attrs: dict[str, Any], space: Space) -> str:
-    cmd = variant.compile_command(kernel, Path("@SRC@"), Path("@EXE@"))
-    subst = {"@SRC@": '"$here/best_variant.c"', "@EXE@": '"$here/best_variant"'}
-    build = " ".join(subst.get(a, shlex.quote(a)) for a in cmd)
-    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(variant.env.items()))
-    run = f'{env} "$here/best_variant" {shlex.join(kernel.args)}'.strip()
+    here = {"@SRC@": '"$here/best_variant.c"', "@EXE@": '"$here/best_variant"'}
+    build, run = variant.commands(kernel, "@SRC@", "@EXE@").shell(literal=here)
     changed = " ".join(f"{k}={v}" for k, v in space.changed(variant.config).items()) or "(none: the baseline)"
     sp = attrs.get("speedup")
     lines = [

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 from optuna.distributions import CategoricalDistribution
 
-from autotune.search.records import config_key
 from autotune.space import Config, Space
+from autotune.trials.records import config_key
 
 __all__ = ["active_params", "config_from_params", "config_from_trial", "config_key", "distribution", "suggest"]
 

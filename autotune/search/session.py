@@ -25,23 +25,20 @@ counts this run's wall time and is checked between measurements.
 
 from __future__ import annotations
 
-import csv
-import json
 import random
 import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import optuna
 import psutil
+from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
 from autotune.errors import BaselineError
-from autotune.measure import Bench, Measurement
-from autotune.search import params
+from autotune.measure import Bench, Measurement, Measurer
 from autotune.search.history import (
     BASELINE_FAILED,
     DUPLICATE_OF,
@@ -53,18 +50,14 @@ from autotune.search.history import (
     WORKER,
     History,
 )
-from autotune.search.records import config_key, measurement_attrs, measurement_from_row, space_from_spec
+from autotune.search.params import active_params, config_from_params, suggest
+from autotune.search.storage import trial_id
 from autotune.search.strategies import ConfigSampler, unmeasured
 from autotune.space import Config, Space
+from autotune.trials.records import config_key, measurement_attrs
 
 MAX_DUPLICATES = 8  # proposals answered from storage in a row before a random unmeasured one is forced
 UNLABELLED_GRACE_S = 60.0  # a RUNNING trial without a worker label this old is a crash's leftover
-
-
-class Measurer(Protocol):
-    """Turns a configuration into a Measurement (errors as values, never raised)."""
-
-    def measure(self, config: Config) -> Measurement: ...
 
 
 class BenchMeasurer:
@@ -76,35 +69,6 @@ class BenchMeasurer:
 
     def measure(self, config: Config) -> Measurement:
         return self.bench.measure(config, progress=self.progress)
-
-
-class ReplayMeasurer:
-    """Serves measurements recorded by experiments/record_replay.py: the search logic without timing.
-
-    The CSV holds one row per configuration of a restricted sub-space; the JSON
-    beside it holds that sub-space (`space`), the kernel, the command, machine
-    and date. A configuration outside the recording is a bug in the caller and
-    raises LookupError. `calls` lists the keys served, in order.
-    """
-
-    def __init__(self, csv_path: str | Path) -> None:
-        self.path = Path(csv_path)
-        self.meta: dict[str, Any] = json.loads(self.path.with_suffix(".json").read_text())
-        self.space: Space = space_from_spec(self.meta["knobs"])
-        with self.path.open(newline="") as f:
-            rows = list(csv.DictReader(f))
-        self.rows: dict[str, dict[str, str]] = {}
-        for row in rows:
-            m = measurement_from_row(row, self.space)
-            self.rows[config_key(m.config)] = row
-        self.calls: list[str] = []
-
-    def measure(self, config: Config) -> Measurement:
-        key = config_key(self.space.canonical(config))
-        if key not in self.rows:
-            raise LookupError(f"{self.path.name}: no recorded measurement for {key}")
-        self.calls.append(key)
-        return measurement_from_row(self.rows[key], self.space, self.meta.get("machine"))
 
 
 @dataclass
@@ -148,7 +112,13 @@ def _alive(worker: dict[str, Any]) -> bool:
 
 
 class Session:
-    """One run of the loop over a study. `run()` returns why it stopped."""
+    """One run of the loop over a study. `run()` returns why it stopped.
+
+    `storage` is the storage the study lives in (what `storage.open_storage`
+    returned): recovery writes through it to trials that dead processes left
+    RUNNING, which Optuna's public Study API cannot reach. A study no other
+    process has touched (an in-memory one) needs none.
+    """
 
     def __init__(
         self,
@@ -160,9 +130,12 @@ class Session:
         seed: int = 0,
         observe: Callable[[Event], None] | None = None,
         starting_points: Sequence[Config] = (),
+        *,
+        storage: BaseStorage | None = None,
     ) -> None:
         self.starting_points = list(starting_points)
         self.study = study
+        self.storage = storage
         self.space = space
         self.measurer = measurer
         self.budget = budget
@@ -177,7 +150,6 @@ class Session:
         A dead trial whose record was written in full (`measured`) is completed instead: only
         the final `tell` was missing, and measuring it again would measure it twice.
         """
-        storage = self.study._storage
         host = socket.gethostname()
         now = time.time()
         for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -189,13 +161,14 @@ class Session:
                 dead = w.get("host") == host and not _alive(w)
             if not dead:
                 continue
+            storage, tid = self._trial_in_storage(t.number)
             if t.user_attrs.get(MEASURED) and "status" in t.user_attrs:
                 # killed after the whole record was written, before Optuna was told: the measurement is finished
                 value = float(t.user_attrs["speedup"]) if t.user_attrs["status"] == "ok" else 0.0
-                storage.set_trial_state_values(t._trial_id, TrialState.COMPLETE, values=[value])
+                storage.set_trial_state_values(tid, TrialState.COMPLETE, values=[value])
                 continue
-            storage.set_trial_user_attr(t._trial_id, STALE, True)
-            storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+            storage.set_trial_user_attr(tid, STALE, True)
+            storage.set_trial_state_values(tid, TrialState.FAIL)
         h = History.read(self.study, self.space)
         retried = []
         busy = set(h.by_key) | h.queued | h.running
@@ -205,14 +178,23 @@ class Session:
                 continue
             if key in busy or h.unfinished[key] >= MAX_ATTEMPTS:
                 continue
-            cfg = params.config_from_params(self.space, t.params)
+            cfg = config_from_params(self.space, t.params)
             if config_key(cfg) != key:
                 continue  # killed while its params were being chosen: nothing to retry
-            self.study.enqueue_trial(params.active_params(self.space, cfg), user_attrs={"retry_of": t.number})
+            self.study.enqueue_trial(active_params(self.space, cfg), user_attrs={"retry_of": t.number})
             busy.add(key)
             retried.append(key)
             self.observe(Event("note", f"retrying the configuration of trial {t.number}, which did not finish"))
         return retried
+
+    def _trial_in_storage(self, number: int) -> tuple[BaseStorage, int]:
+        """The study's storage and the storage's id of trial `number`, for writing to a dead process's trial."""
+        if self.storage is None:
+            raise ValueError(
+                f"trial {number} of study {self.study.study_name!r} was left running by a dead process; "
+                "give Session the study's storage (storage=) to recover it"
+            )
+        return self.storage, trial_id(self.storage, self.study.study_name, number)
 
     def ensure_baseline(self) -> None:
         h = History.read(self.study, self.space)
@@ -220,7 +202,7 @@ class Session:
         key = config_key(base)
         if key in h.by_key or key in h.queued or key in h.running or h.unfinished[key] >= MAX_ATTEMPTS:
             return
-        self.study.enqueue_trial(params.active_params(self.space, base), user_attrs={"baseline": True})
+        self.study.enqueue_trial(active_params(self.space, base), user_attrs={"baseline": True})
 
     def ensure_starting_points(self) -> None:
         """Queue the strategy's starting points (after the baseline), each once per study."""
@@ -229,7 +211,7 @@ class Session:
             key = config_key(self.space.canonical(cfg))
             if key in h.taken or h.unfinished[key]:
                 continue
-            self.study.enqueue_trial(params.active_params(self.space, cfg), user_attrs={"proposal": "starting point"})
+            self.study.enqueue_trial(active_params(self.space, cfg), user_attrs={"proposal": "starting point"})
             h.queued.add(key)
 
     # --- the loop ------------------------------------------------------------------------------------
@@ -248,7 +230,7 @@ class Session:
     def _force_unmeasured(self, h: History, number: int) -> None:
         cfg = unmeasured(self.space, h.taken, random.Random(f"{self.seed}/fallback/{number}"))
         if cfg is not None:
-            self.study.enqueue_trial(params.active_params(self.space, cfg), user_attrs={"proposal": "fallback"})
+            self.study.enqueue_trial(active_params(self.space, cfg), user_attrs={"proposal": "fallback"})
             msg = f"{MAX_DUPLICATES} proposals in a row were measured already; the next one is random"
             self.observe(Event("note", msg))
 
@@ -282,7 +264,7 @@ class Session:
             t0 = time.perf_counter()
             trial = self.study.ask()
             trial.set_user_attr(WORKER, me)
-            cfg = params.suggest(trial, self.space)
+            cfg = suggest(trial, self.space)
             key = config_key(cfg)
             trial.set_user_attr(KEY, key)
             trial.set_user_attr("strategy", self.strategy)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -31,15 +30,16 @@ from optuna.storages.journal import JournalFileBackend
 from autotune import machine
 from autotune.errors import UserError, option
 from autotune.kernel import Kernel
-from autotune.search.records import space_from_spec, space_spec
+from autotune.paths import cache_dir
 from autotune.space import Space
+from autotune.trials.records import space_from_spec, space_spec
 
 META = "autotune"  # the study user attribute that holds what the study records
 
 
 def default_location() -> Path:
-    """The embedded store: one journal file for all studies of this project."""
-    return Path(os.environ.get("AUTOTUNE_CACHE", ".autotune")) / "studies" / "journal.log"
+    """The embedded store: one journal file for all studies of this project (under autotune.paths)."""
+    return cache_dir("studies") / "journal.log"
 
 
 def open_storage(url: str | None = None) -> tuple[BaseStorage, str]:
@@ -69,22 +69,17 @@ def open_storage(url: str | None = None) -> tuple[BaseStorage, str]:
         raise UserError(f"{option('storage', url)}: cannot open it ({exc.strerror})") from None
 
 
+def trial_id(storage: BaseStorage, study_name: str, number: int) -> int:
+    """The storage's id of trial `number`: what BaseStorage's trial setters take, found by public calls.
+
+    Why here: writing to a trial outside ask/tell (marking one a dead process left
+    RUNNING) needs the storage and this id; Optuna's public API offers both, given
+    the storage the study was opened on (`open_storage` returns it).
+    """
+    return storage.get_trial_id_from_study_id_trial_number(storage.get_study_id_from_name(study_name), number)
+
+
 # --- what a study records -----------------------------------------------------------
-def program_options(kernel: Kernel) -> dict[str, Any]:
-    """Everything besides the main file that defines the program being tuned."""
-    return {
-        "sources": [str(s.resolve()) for s in kernel.sources],
-        "include_dirs": [str(d.resolve()) for d in kernel.include_dirs],
-        "defines": list(kernel.defines),
-        "cflags": list(kernel.cflags),
-        "ldflags": list(kernel.ldflags),
-        "params": {k: list(v) for k, v in kernel.params.items()},
-        "args": list(kernel.args),
-        "rtol": kernel.rtol,
-        "atol": kernel.atol,
-    }
-
-
 def text_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -94,7 +89,7 @@ def fingerprint(kernel: Kernel, space: Space) -> str:
     h = hashlib.sha256()
     h.update(kernel.text)
     kernel.hash_files(h)
-    h.update(json.dumps([program_options(kernel), space_spec(space)], sort_keys=True).encode())
+    h.update(json.dumps([kernel.options(), space_spec(space)], sort_keys=True).encode())
     return h.hexdigest()
 
 
@@ -110,7 +105,7 @@ def make_meta(kernel: Kernel, space: Space, strategy: str, seed: int) -> dict[st
         "kernel_path": str(kernel.path.resolve()),
         "kernel_sha256": text_hash(kernel.text),
         "fingerprint": fingerprint(kernel, space),
-        "program": program_options(kernel),
+        "program": kernel.options(),
         "space": space_spec(space),
         "machine": machine.current().to_dict(),
         "strategy": strategy,
@@ -184,19 +179,7 @@ def space_of(study: optuna.Study) -> Space:
 def kernel_of(study: optuna.Study) -> Kernel | None:
     """The study's program, reloaded; None when its main file is gone or has changed since."""
     meta = meta_of(study)
-    prog = meta["program"]
     path = Path(meta.get("kernel_path", meta["kernel"]))
     if not path.exists() or text_hash(path.read_bytes()) != meta.get("kernel_sha256"):
         return None
-    return Kernel.load(
-        path,
-        sources=prog["sources"],
-        include_dirs=prog["include_dirs"],
-        defines=prog["defines"],
-        cflags=prog["cflags"],
-        ldflags=prog["ldflags"],
-        params={k: tuple(v) for k, v in prog["params"].items()},
-        args=prog["args"],
-        rtol=prog["rtol"],
-        atol=prog["atol"],
-    )
+    return Kernel.from_options(path, meta["program"])

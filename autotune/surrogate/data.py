@@ -22,10 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autotune.irgen import IRGenError, variant_ir
+from autotune.build.ir import IRGenError, variant_ir
 from autotune.kernel import Kernel
 from autotune.space import Config, Space
 from autotune.surrogate.features import knob_features
+from autotune.trials.collect import Workload
 from autotune.variant import make_variant
 
 
@@ -64,13 +65,11 @@ class Featurizer:
         return len(NAMES) + (2 * self.embedder.dim if self.embedder is not None else 0)
 
     def suite(self, kernel: str, size: str) -> tuple[Kernel, Space]:
-        from autotune.discover import build_space
+        from autotune.space.discover import build_space
 
         key = (kernel, size)
         if key not in self._kernels:
-            from autotune.collect import Task
-
-            k = Task(kernel, size).load()
+            k = Workload(kernel, size).load()
             self._kernels[key] = (k, build_space(k))
         return self._kernels[key]
 

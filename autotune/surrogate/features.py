@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from autotune._cparse import SCHEDULE_KINDS
 from autotune.space import Config, Space
+from autotune.space.cparse import SCHEDULE_KINDS
 
 OPT_LEVELS = ("O1", "O2", "O3", "Ofast")
 HINTS = ("unroll", "vectorize", "interleave")

@@ -12,10 +12,11 @@ import random
 import numpy as np
 import pandas as pd
 
-from autotune.collect import config_key, draw
 from autotune.kernel import Kernel
 from autotune.space import Config, Space
 from autotune.surrogate.scorer import SurrogateScorer, make_scorer
+from autotune.trials.collect import draw
+from autotune.trials.records import config_key
 
 
 def candidate_pool(space: Space, size: int, seed: int) -> list[Config]:
@@ -47,7 +48,7 @@ def rank(
 
     sc = scorer or make_scorer(kernel, space)
     cands = candidate_pool(space, pool, seed)
-    Xk = np.stack([sc._knobs(c) for c in cands])
+    Xk = np.stack([sc.knob_vector(c) for c in cands])
     mk, _ = sc.sur.knobs.predict(Xk)
     keys = [make_variant(kernel, space, c).build_key(kernel) for c in cands]
     chosen_keys: list[str] = []

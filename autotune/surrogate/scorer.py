@@ -20,6 +20,7 @@ from autotune.errors import UserError
 from autotune.kernel import Kernel
 from autotune.space import Config, Space
 from autotune.surrogate.data import Featurizer
+from autotune.surrogate.features import knob_features
 from autotune.surrogate.model import Ensemble, expected_improvement, gp_residual, one_thread
 from encoder.atomic import atomic_write
 
@@ -95,8 +96,8 @@ class SurrogateScorer:
         hist_cfg, y = self._history(history)
         best = float(y.max()) if len(y) else 0.0  # the baseline is speedup 1
         kf = self.fz.features
-        Xk = np.stack([self._knobs(c) for c in candidates])
-        Xk_h = np.stack([self._knobs(c) for c in hist_cfg]) if hist_cfg else np.zeros((0, Xk.shape[1]))
+        Xk = np.stack([self.knob_vector(c) for c in candidates])
+        Xk_h = np.stack([self.knob_vector(c) for c in hist_cfg]) if hist_cfg else np.zeros((0, Xk.shape[1]))
         mk, sk = refined(self.sur.knobs, Xk_h, y, Xk)
         ei_k = expected_improvement(mk, sk, best)
         # the most promising distinct builds by the cheap prior get the full model
@@ -131,10 +132,9 @@ class SurrogateScorer:
         self.last_seconds = time.perf_counter() - t0
         return scores
 
-    def _knobs(self, c: Config) -> np.ndarray:
-        from autotune.surrogate.features import knob_features
-
-        return knob_features(self.space, c, self.cores)
+    def knob_vector(self, config: Config) -> np.ndarray:
+        """The knob-only prior's input for `config` on this machine's cores (`features.knob_features`)."""
+        return knob_features(self.space, config, self.cores)
 
 
 def make_scorer(kernel: Kernel, space: Space) -> SurrogateScorer:

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from autotune import machine
-from autotune.collect import DEFAULT_CSV
 from autotune.errors import UserError
 from autotune.surrogate.data import Featurizer, load_records
 from autotune.surrogate.features import NAMES
 from autotune.surrogate.scorer import MODALITY, WEIGHTS, Surrogate
+from autotune.trials.collect import DEFAULT_CSV
 
 
 def training_set(db: Path, cpu_model: str | None = None):

@@ -7,8 +7,8 @@ import json
 import re
 from pathlib import Path
 
-from encoder import card
 from encoder.model import EncoderConfig
+from encoder.training import card
 
 # Numbers the card may print whatever the data: the paper's year, and the target it is held to.
 NOT_DATA = {"2024", f"{card.MATCH_TARGET:g}"}

@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from encoder import corpus as C
+from encoder.datasets import default_data_dir
+from encoder.training import corpus as C
+from encoder.training.corpus import pool
+from encoder.training.corpus.sources import csmith
 
-NV_ARCHIVE = C.default_data_dir() / "vectorization" / "neurovectorizer_loops.tar.gz"
-PE_ARCHIVE = C.default_data_dir() / "pretraining_ir" / "ir2vec_pe_benchmarks_llvm20.tar.gz"
-HAVE_CSMITH = shutil.which("csmith") is not None and C.CSMITH_INCLUDE.is_dir()
+NV_ARCHIVE = default_data_dir() / "vectorization" / "neurovectorizer_loops.tar.gz"
+PE_ARCHIVE = default_data_dir() / "pretraining_ir" / "ir2vec_pe_benchmarks_llvm20.tar.gz"
+HAVE_CSMITH = csmith.available()
 needs_pe_data = pytest.mark.skipif(not PE_ARCHIVE.exists(), reason="shared/data not present")
 
 
@@ -65,6 +68,24 @@ def test_split_is_by_group_deterministic_and_about_five_percent():
     frac = splits.count("validation") / len(groups)
     assert 0.035 < frac < 0.065
     assert splits != [C.split_of(g, 1) for g in groups]  # the seed matters
+
+
+def test_every_listed_source_gives_the_same_named_job_list_twice(tmp_path):
+    """Resuming skips jobs by (source, key): a list must be deterministic, its keys unique, named for its source."""
+    from encoder.training.corpus.sources import ALL_SOURCES, FILLER, LISTED
+    from encoder.training.corpus.sources.suite import KERNELS_DIR
+
+    assert ALL_SOURCES[-1] == FILLER and set(ALL_SOURCES) == {*LISTED, FILLER}
+    ctx = C.SourceContext(default_data_dir(), KERNELS_DIR, tmp_path, 0)
+    data = {"devmap": "devmap", "coarsening": "thread_coarsening", "neurovectorizer": "vectorization"}
+    data["pretraining_ir"] = "pretraining_ir"
+    for name, jobs in LISTED.items():
+        if name in data and not (ctx.data_dir / data[name]).is_dir():
+            continue
+        first, again = jobs(ctx, 2), jobs(ctx, 2)
+        assert first and first == again, name
+        assert {j.source for j in first} == {name} and len({j.key for j in first}) == len(first), name
+    assert [csmith.job(0, i) for i in range(3)] == [csmith.job(0, i) for i in range(3)]
 
 
 # -- a tiny real build --------------------------------------------------------------------------
@@ -125,9 +146,9 @@ def test_rerun_does_no_new_work(tiny: Path, monkeypatch):
     before = ((tiny / "index.csv").read_bytes(), (tiny / "done.jsonl").read_bytes())
 
     def boom(*a, **k):
-        raise AssertionError("a finished task ran again")
+        raise AssertionError("a finished job ran again")
 
-    monkeypatch.setattr(C, "run_task", boom)
+    monkeypatch.setattr(pool, "run_job", boom)
     sources = list(_stats(tiny)["sources"])
     C.build_corpus(tiny, sources=sources, jobs=1, limit=1, seed=0, progress=False)
     assert ((tiny / "index.csv").read_bytes(), (tiny / "done.jsonl").read_bytes()) == before
@@ -176,10 +197,10 @@ def test_duplicates_first_occurrence_wins(tmp_path: Path):
     C.build_corpus(tmp_path, sources=["pretraining_ir"], jobs=1, limit=1, progress=False)
     (row,) = _index(tmp_path)
     text = (tmp_path / "modules" / f"{row['hash']}.ll").read_text()
-    again = C.TaskResult("copy", [C.VariantResult("v", True, text=text, hash=row["hash"], n_chars=len(text))], 0.0)
-    store = C._Corpus(tmp_path, 0)
+    again = C.JobResult("copy", [C.RecipeResult("v", True, text=text, hash=row["hash"], n_chars=len(text))], 0.0)
+    store = C.CorpusStore(tmp_path, 0)
     try:
-        counts = store.record(C.Task("pretraining_ir", "copy", "pretraining_ir/copy", ()), again)
+        counts = store.record(C.SourceJob("pretraining_ir", "copy", "pretraining_ir/copy", ()), again)
     finally:
         store.close()
     assert counts["duplicates"] == 1 and counts["kept"] == 0
@@ -187,7 +208,12 @@ def test_duplicates_first_occurrence_wins(tmp_path: Path):
 
 
 def test_cli_rejects_unknown_source(tmp_path: Path, capsys):
+    from encoder import cli
+
     assert C.main_corpus(["--out", str(tmp_path), "--sources", "nope", "--no-progress"]) == 2
+    assert "unknown corpus sources" in capsys.readouterr().err
+    # `encoder corpus` hands its options to the same parser
+    assert cli.main(["corpus", "--out", str(tmp_path), "--sources", "nope", "--no-progress"]) == 2
     assert "unknown corpus sources" in capsys.readouterr().err
 
 

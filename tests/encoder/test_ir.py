@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from encoder import ir
+from encoder import clang, ir
 from tests.conftest import needs_clang
 
 SHARED_DATA = Path("/work/shared/data")
@@ -247,7 +247,7 @@ def test_clang_output_over_the_ir_limit_is_stopped(tmp_path: Path) -> None:
 @needs_clang
 def test_clang_runs_under_an_address_space_cap(tmp_path: Path, monkeypatch) -> None:
     """The same program needs ~370 MB of clang: under a 320 MiB cap it fails cleanly, small C still compiles."""
-    monkeypatch.setattr(ir, "CLANG_MEMORY_BYTES", 320 * 2**20)
+    monkeypatch.setattr(clang, "CLANG_MEMORY_BYTES", 320 * 2**20)
     src = tmp_path / "flat.c"
     src.write_text(_flat_array_c(21))
     with pytest.raises(ir.IRError, match=r"flat\.c: clang ran out of memory \(capped at 320\.0 MiB\); embed the"):

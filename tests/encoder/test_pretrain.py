@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from encoder import dataset as ds
 from encoder import ir
 from encoder.model import EncoderConfig, MIREncoder
-from encoder.pretrain import TrainConfig, evaluate, run
+from encoder.training import dataset as ds
+from encoder.training.pipeline import run
+from encoder.training.pretrain import TrainConfig, evaluate
 from tests.conftest import KERNELS, ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("clang-22") is None, reason="clang-22 not installed")
@@ -99,8 +100,8 @@ def test_warm_start_from_exported_weights(corpus, tmp_path):
 def test_pack_round_trip_and_training_from_a_pack(corpus, tmp_path):
     """The compressed pack holds exactly the tensors, and a run trains from it alone."""
     from encoder.embedding import load_model
-    from encoder.pack import pack, unpack
-    from encoder.pretrain import run_pack
+    from encoder.training.pack import pack, unpack
+    from encoder.training.pipeline import run_pack
 
     cfg = TrainConfig(steps=1, batch=4, eval_every=1000, eval_batches=1, model=TINY)
     src = tmp_path / "src"
@@ -124,7 +125,7 @@ def test_pack_round_trip_and_training_from_a_pack(corpus, tmp_path):
 
 def test_batches_depend_only_on_seed_and_step(corpus, tmp_path):
     """Any number of batch workers, or a resumed run, draws the same batches."""
-    from encoder.pretrain import Batches
+    from encoder.training.objectives import Batches
 
     cfg = TrainConfig(steps=1, batch=4, eval_every=1000, eval_batches=1, model=TINY)
     run(corpus, tmp_path / "r", cfg, vocab=300, jobs=1, export_weights=False)
@@ -140,8 +141,8 @@ def test_match_head_stage_changes_only_the_head_and_pairs_are_what_they_say(corp
     """The second stage (`encoder match-head`) refits the matching head on whole modules."""
     import random
 
-    from encoder import evaluate as ev
-    from encoder.match_head import train_match_head
+    from encoder.training import evaluate as ev
+    from encoder.training.match_head import train_match_head
 
     cfg = TrainConfig(steps=5, batch=8, lr=3e-3, warmup=1, eval_every=1000, eval_batches=1, model=TINY)
     run(corpus, tmp_path / "r", cfg, vocab=300, jobs=1, export_weights=False)

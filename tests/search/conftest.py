@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from autotune.search import ReplayMeasurer, tune
-from tests.conftest import DATA, KERNELS
+from autotune.search.testing import ReplayCase
+from tests.conftest import DATA, KERNELS, ROOT
 
 REPLAY = DATA / "replay" / "jacobi1d_small.csv"
 JACOBI = KERNELS / "jacobi-1d.c"
@@ -29,6 +30,12 @@ def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def replay() -> ReplayMeasurer:
     return ReplayMeasurer(REPLAY)
+
+
+@pytest.fixture
+def replay_case() -> ReplayCase:
+    """The recording and its kernel, for the strategy contract (autotune.search.testing)."""
+    return ReplayCase.from_recording(REPLAY, ROOT)
 
 
 @pytest.fixture

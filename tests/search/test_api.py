@@ -81,3 +81,33 @@ def test_unwritable_out_is_refused_before_anything_is_measured(tmp_path, make):
         )
     assert "out=" in str(exc.value) and ("a file is in the way" in str(exc.value) or "cannot write" in str(exc.value))
     assert replay.calls == []  # refused before the first measurement
+
+
+def test_time_budget_alone_sets_no_evaluation_cap_as_on_the_command_line(tmp_path):
+    """`tune(time_budget=S)` runs for S seconds like `autotune run --time-budget S`, not for 30 measurements."""
+    from autotune.search import ReplayMeasurer, tune
+
+    starts = []
+    replay = ReplayMeasurer(ROOT / "tests" / "data" / "replay" / "jacobi1d_small.csv")
+    tune(
+        KERNELS / "jacobi-1d.c",
+        time_budget=1e-9,  # over at the first look: only the start is of interest
+        defines=["SMALL_DATASET"],
+        storage=str(tmp_path / "j.log"),
+        space=replay.space,
+        measurer=replay,
+        out=tmp_path / "out",
+        observe=lambda e: starts.append(e) if e.kind == "start" else None,
+    )
+    assert [e.target for e in starts] == [None]
+
+
+def test_tune_takes_its_options_by_keyword_only(tmp_path):
+    """Nine positional arguments invite swapped values (a seed given as a budget); keywords say what each is."""
+    import inspect
+
+    from autotune.search.api import tune, tune_kernel
+
+    for f, positional in ((tune, ["path"]), (tune_kernel, ["kernel", "request"])):
+        params = inspect.signature(f).parameters.values()
+        assert [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD] == positional

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 
 from autotune.search import report
-from autotune.search.records import config_key
+from autotune.trials.records import config_key
 from tests.search.conftest import replay_tune
 
 FILES = ("trials.csv", "best.json", "best_variant.c", "best_variant.sh", "convergence.png")
@@ -42,3 +42,44 @@ def test_variant_source_applies_the_best_config(tmp_path, journal):
         assert f"unroll_count({result.best['L2.unroll']})" in result.variant_source
     if result.best["L2.schedule"] != "static" or result.best["L2.chunk"] != "auto":
         assert "autotune_set_schedule_(0)" in result.variant_source
+
+
+def test_a_run_writes_the_variant_of_the_program_it_measured(tmp_path, journal):
+    """The run hands its kernel to the outputs: a file edited during the run does not lose the best variant.
+
+    A report made later reloads the program from the study's record and, finding the file
+    changed, says so instead of writing a variant of code that was never measured.
+    """
+    import shutil
+
+    from autotune.search import ReplayMeasurer, tune
+    from tests.search.conftest import JACOBI, REPLAY
+
+    program = tmp_path / "jacobi-1d.c"
+    shutil.copy(JACOBI, program)
+    measured = program.read_text()
+
+    def edit_at_the_end(e) -> None:
+        if e.kind == "stop":
+            program.write_text(measured + "\n/* edited while the run was finishing */\n")
+
+    m = ReplayMeasurer(REPLAY)
+    run = tune(
+        program,
+        defines=["SMALL_DATASET"],
+        storage=journal,
+        space=m.space,
+        measurer=m,
+        budget=3,
+        strategy="random",
+        study="s",
+        out=tmp_path / "run",
+        observe=edit_at_the_end,
+    )
+    assert run.variant_source is not None and "edited" not in run.variant_source
+    assert (tmp_path / "run" / "best_variant.c").read_text() == run.variant_source
+    assert "note" not in json.loads((tmp_path / "run" / "best.json").read_text())
+
+    later = report("s", journal, tmp_path / "report")
+    assert later.variant_source is None and not (tmp_path / "report" / "best_variant.c").exists()
+    assert "changed since the study began" in json.loads((tmp_path / "report" / "best.json").read_text())["note"]

@@ -6,8 +6,8 @@ import optuna
 import pytest
 
 from autotune.search import params
-from autotune.search.records import config_key, space_from_spec, space_spec
 from autotune.space import Condition, Knob, Space
+from autotune.trials.records import config_key, space_from_spec, space_spec
 
 
 @pytest.fixture

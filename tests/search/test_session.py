@@ -16,8 +16,10 @@ from optuna.trial import TrialState
 from autotune.measure import Measurement
 from autotune.search import ReplayMeasurer, params
 from autotune.search.history import History
-from autotune.search.records import config_key, measurement_attrs
-from autotune.search.storage import open_storage
+from autotune.search.session import Budget, Session
+from autotune.search.storage import open_storage, trial_id
+from autotune.search.strategies import make_sampler
+from autotune.trials.records import config_key, measurement_attrs
 from tests.search.conftest import REPLAY, replay_tune
 
 
@@ -119,6 +121,22 @@ def test_stale_trial_is_failed_and_its_config_retried_once(tmp_path, journal):
     assert result.stop_reason == "space exhausted" and result.n_trials == 59
 
 
+def test_session_recovers_a_dead_trial_through_the_storage_it_is_given(journal):
+    """Marking another process's trial needs the storage (Optuna's Study has no public handle on it)."""
+    replay = ReplayMeasurer(REPLAY)
+    st, _ = open_storage(journal)
+    study = optuna.create_study(
+        study_name="s", storage=st, direction="maximize", sampler=make_sampler("random", replay.space)
+    )
+    n = _leave_running(study, replay.space, replay.space.canonical({"threads": 1}), _dead_worker())
+    with pytest.raises(ValueError, match=f"trial {n} of study 's' was left running by a dead process; give Session"):
+        Session(study, replay.space, replay, Budget(3)).run()
+    assert replay.calls == [] and load(journal).trials[n].state == TrialState.RUNNING
+    outcome = Session(study, replay.space, replay, Budget(3), storage=st).run()
+    assert load(journal).trials[n].state == TrialState.FAIL and load(journal).trials[n].user_attrs["stale"]
+    assert outcome.retried == [config_key(replay.space.canonical({"threads": 1}))] and outcome.new == 3
+
+
 def test_live_running_trial_of_this_host_is_left_alone(tmp_path, journal):
     replay_tune(tmp_path, journal, budget=1, strategy="random", study="s")
     study = load(journal)
@@ -202,9 +220,11 @@ def test_trial_killed_after_its_record_was_written_is_completed_not_remeasured(t
     cfg = replay.space.canonical({"threads": 1, "L2.unroll": 4})
     n = _leave_running(study, replay.space, cfg, _dead_worker())
     m = replay.measure(cfg)
+    st, _ = open_storage(journal)
+    tid = trial_id(st, "s", n)
     for k, v in measurement_attrs(m).items():  # the whole record, then the kill before `tell`
-        study._storage.set_trial_user_attr(study.trials[n]._trial_id, k, v)
-    study._storage.set_trial_user_attr(study.trials[n]._trial_id, "measured", True)
+        st.set_trial_user_attr(tid, k, v)
+    st.set_trial_user_attr(tid, "measured", True)
     result, again = replay_tune(tmp_path, journal, budget=4, strategy="exhaustive", study="s")
     t = load(journal).trials[n]
     assert t.state == TrialState.COMPLETE and t.value == pytest.approx(m.speedup)
@@ -228,9 +248,9 @@ class Constant:
 @pytest.mark.parametrize("strategy, starts", [("tpe", True), ("random", False)])
 def test_sequential_program_starts_from_its_ways_to_run_in_parallel(tmp_path, journal, strategy, starts):
     """tpe and guided measure every-parallel-loop-on and Polly's parallelizer right after the baseline."""
-    from autotune.discover import build_space
     from autotune.kernel import Kernel
     from autotune.search import tune
+    from autotune.space.discover import build_space
     from tests.conftest import DATA
 
     kernel = Kernel.load(DATA / "seq_2mm.c")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from autotune.errors import UserError
@@ -84,3 +86,66 @@ def test_study_of_another_machine_is_refused_unless_allowed(tmp_path, journal):
         replay_tune(tmp_path, journal, budget=3, strategy="random", study="s")
     result, m = replay_tune(tmp_path, journal, budget=3, strategy="random", study="s", allow_other_machine=True)
     assert result.n_trials == 3 and len(m.calls) == 1
+
+
+def test_a_study_reloads_its_program_with_every_option_it_recorded(tmp_path):
+    """`Kernel.options()` is what a study records and hashes; `Kernel.from_options` reads it back whole.
+
+    Every field set to a value that differs from its default, so a field that one side
+    forgot would show; the keys and their order are part of every fingerprint made so far.
+    """
+    import shutil
+
+    from autotune.search.storage import kernel_of
+    from tests.conftest import DATA
+
+    shutil.copytree(DATA / "polybench_style" / "utilities", tmp_path / "utilities")
+    shutil.copy(JACOBI, tmp_path / "prog.c")
+    kernel = Kernel.load(
+        tmp_path / "prog.c",
+        sources=[tmp_path / "utilities" / "polybench.c"],
+        include_dirs=[tmp_path / "utilities"],
+        defines=("SMALL_DATASET", "X=1"),
+        cflags=["-fno-math-errno"],
+        ldflags=["-lm"],
+        params={"BLOCK": ["8", "16"]},
+        args=("--quiet",),
+        rtol=1e-3,
+        atol=1e-9,
+    )
+    options = kernel.options()
+    assert list(options) == [
+        "sources",
+        "include_dirs",
+        "defines",
+        "cflags",
+        "ldflags",
+        "params",
+        "args",
+        "rtol",
+        "atol",
+    ]
+    assert options["params"] == {"BLOCK": ["8", "16"]} and options["defines"] == ["SMALL_DATASET", "X=1"]
+    again = Kernel.from_options(kernel.path, json.loads(json.dumps(options)))  # as stored: JSON
+    assert again.options() == options and again.params == {"BLOCK": ("8", "16")}
+
+    space = ReplayMeasurer(REPLAY).space
+    st, _ = open_storage(str(tmp_path / "j.log"))
+    study = open_study(st, "s", make_meta(kernel, space, "random", 0), make_sampler("random", space))
+    reloaded = kernel_of(study)
+    assert reloaded.options() == options and fingerprint(reloaded, space) == fingerprint(kernel, space)
+
+
+def test_trial_id_reaches_a_trial_through_the_public_storage_api(tmp_path, journal):
+    """What writing to a trial outside ask/tell needs (a dead run's RUNNING trial), without Optuna's private fields."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from autotune.search.storage import trial_id
+
+    st, _ = open_storage(journal)
+    study = optuna.create_study(study_name="s", storage=st)
+    first, second = study.ask(), study.ask()
+    st.set_trial_state_values(trial_id(st, "s", second.number), TrialState.FAIL)
+    states = {t.number: t.state for t in study.get_trials(deepcopy=False)}
+    assert states == {first.number: TrialState.RUNNING, second.number: TrialState.FAIL}

@@ -1,86 +1,173 @@
-"""Every strategy against the recorded replay cache: the invariants of a search.
+"""Every registered strategy against the recorded replay: the contract, then what is particular to each.
 
-No assertion here is about speed or about which strategy wins; they are about
-what must hold for every run: valid configurations only, never one measured
-twice, the budget kept, the same seed giving the same run, the baseline first.
+The invariants every strategy keeps live in autotune.search.testing (shipped,
+like optuna.testing); here they run on every name in the registry, so a
+strategy added there is covered without a line here. No assertion is about
+speed or about which strategy wins.
 """
 
 from __future__ import annotations
 
+import random
 import sys
 from collections import Counter
 
 import numpy as np
 import optuna
-import pandas as pd
 import pytest
 
 from autotune.errors import UserError
-from autotune.search import PoolSampler, ReplayMeasurer
+from autotune.search import PoolSampler, ReplayMeasurer, session
 from autotune.search.history import History
-from autotune.search.records import config_key
-from autotune.search.strategies import STRATEGIES, make_sampler, neighbours
+from autotune.search.params import config_from_params
+from autotune.search.strategies import (
+    REGISTRY,
+    STRATEGIES,
+    ConfigSampler,
+    RandomConfigSampler,
+    base,
+    make_sampler,
+    need,
+    neighbours,
+    registry,
+    unmeasured,
+)
+from autotune.search.testing import HashScorer, StrategyContract, check_invariants, check_resume, check_seeded
+from autotune.trials.records import config_key
 from tests.search.conftest import REPLAY, replay_tune
 
-BUDGETS = {"random": 25, "exhaustive": 25, "tpe": 20, "guided": 20}
+
+@pytest.mark.parametrize("strategy_name", STRATEGIES)
+class TestEveryRegisteredStrategy(StrategyContract):
+    """The contract on every registered strategy; guided ranks its pool with a stand-in for the surrogate."""
+
+    @pytest.fixture
+    def scorer_factory(self):
+        return HashScorer.factory
 
 
-class HashScorer:
-    """A deterministic, arbitrary acquisition; records what it was asked, to check the pool."""
+# --- a new strategy, as a newcomer writes it: one sampler, one registry line, one test line --------------------
+class LocalWalk(ConfigSampler):
+    """A random unmeasured one-knob neighbour of the best so far (a random unmeasured configuration when none)."""
 
-    def __init__(self) -> None:
-        self.calls: list[tuple[list[dict], pd.DataFrame, np.ndarray]] = []
+    def propose(self, study, number, history):
+        rng = self.rng(number)
+        best = history.best()
+        near = []
+        if best is not None:
+            around = neighbours(self.space, config_from_params(self.space, best.params))
+            near = [c for c in around if config_key(c) not in history.taken]
+        if near:
+            return rng.choice(near), {"proposal": "neighbour"}
+        return need(unmeasured(self.space, history.taken, rng)), {"proposal": "random"}
 
-    def score(self, candidates, history):
-        s = np.array([(hash(config_key(c)) % 10007) / 10007 for c in candidates])
-        self.calls.append((candidates, history, s))
-        return s
+
+@pytest.fixture
+def register(monkeypatch):
+    """Stands in for the one line a new strategy adds to strategies/registry.py's REGISTRY."""
+
+    def add(name, sampler_class):
+        monkeypatch.setitem(REGISTRY, name, lambda space, seed, kernel, scorer_factory: sampler_class(space, seed))
+
+    return add
 
 
-def run(strategy, tmp_path, seed=0, budget=None, study="s", scorer=None, **kw):
+class TestANewStrategyIsTestedByOneLine(StrategyContract):
+    strategy = "local-walk"
+
+    @pytest.fixture(autouse=True)
+    def registered(self, register):
+        register("local-walk", LocalWalk)
+
+
+# --- the contract fails on wrong strategies ---------------------------------------------------------------------
+class ProposesTheBestAgain(LocalWalk):
+    """Broken: every third trial proposes the best configuration so far, which is measured already."""
+
+    def propose(self, study, number, history):
+        best = history.best()
+        if number % 3 == 0 and best is not None:
+            return config_from_params(self.space, best.params), {"proposal": "again"}
+        return super().propose(study, number, history)
+
+
+class IgnoresTheSeed(RandomConfigSampler):
+    """Broken: draws from a fixed generator, whatever the seed."""
+
+    def rng(self, trial_number):
+        return random.Random(f"fixed/{trial_number}")
+
+
+class CountsItsOwnProposals(RandomConfigSampler):
+    """Broken: seeds by how many proposals this object made, so a continued run draws another sequence."""
+
+    def __init__(self, space, seed=0):
+        super().__init__(space, seed)
+        self.made = 0
+
+    def rng(self, trial_number):
+        self.made += 1
+        return random.Random(f"{self.seed}/{self.made}")
+
+
+@pytest.mark.parametrize(
+    "sampler_class, check, message",
+    [
+        (ProposesTheBestAgain, check_invariants, "the sampler proposed a configuration already taken"),
+        (IgnoresTheSeed, check_seeded, "another seed gave the same run"),
+        (CountsItsOwnProposals, check_resume, "a continued run proposed other configurations than an uninterrupted"),
+    ],
+)
+def test_the_contract_fails_a_broken_strategy(sampler_class, check, message, register, replay_case, tmp_path):
+    register("broken", sampler_class)
+    with pytest.raises(AssertionError, match=message):
+        check("broken", replay_case, tmp_path, None, 10)
+
+
+# --- the registry ------------------------------------------------------------------------------------------------
+def test_registry_resolves_names_to_their_modules():
+    from autotune.search.strategies import exhaustive, guided, tpe
+    from autotune.search.strategies import random as random_strategy
+
+    assert STRATEGIES == ("guided", "tpe", "random", "exhaustive")
+    modules = {"guided": guided, "tpe": tpe, "random": random_strategy, "exhaustive": exhaustive}
+    assert {name: registry.factory(name) for name in STRATEGIES} == {n: m.make for n, m in modules.items()}
+
+
+def test_the_strategy_module_named_random_does_not_shadow_the_standard_library():
+    assert base.random is random and session.random is random
+    assert random.Random("x").random() == random.Random("x").random()
+
+
+def test_unknown_strategy_is_one_clear_line(replay):
+    with pytest.raises(
+        UserError, match=r"unknown strategy 'annealing'; choose one of: guided, tpe, random, exhaustive"
+    ):
+        make_sampler("annealing", replay.space)
+
+
+def test_guided_without_surrogate_says_so(replay, monkeypatch):
+    monkeypatch.setitem(sys.modules, "autotune.surrogate", None)  # as if the module could not be imported
+    with pytest.raises(UserError) as err:
+        make_sampler("guided", replay.space, kernel=object())
+    message = str(err.value)
+    assert message.startswith("guided needs the surrogate, and autotune.surrogate cannot be imported here (")
+    assert message.endswith("the other strategies do not need it: try strategy='tpe'")
+
+
+# --- what is particular to each strategy ---------------------------------------------------------------------
+def run(strategy, tmp_path, seed=0, budget=20, study="s", scorer=None, **kw):
     factory = (lambda kernel, space: scorer) if scorer is not None else None
     return replay_tune(
         tmp_path,
         str(tmp_path / f"{study}.log"),
-        budget=budget or BUDGETS[strategy],
+        budget=budget,
         strategy=strategy,
         seed=seed,
         study=study,
         scorer_factory=factory,
         **kw,
     )
-
-
-def strategy_kw(strategy):
-    return {"scorer": HashScorer()} if strategy == "guided" else {}
-
-
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_invariants(strategy, tmp_path):
-    result, m = run(strategy, tmp_path, **strategy_kw(strategy))
-    space = m.space
-    assert len(m.calls) == len(set(m.calls)), "a configuration was measured twice"
-    assert len(m.calls) == BUDGETS[strategy] == result.n_trials, "budget not kept"
-    assert result.stop_reason == "budget"
-    keys = list(result.trials["key"])
-    assert keys == m.calls  # the table is exactly what was measured, in order
-    for key in keys:
-        cfg = space.canonical(__import__("json").loads(key))
-        assert space.is_valid(cfg) and config_key(cfg) == key
-    assert result.trials.iloc[0]["trial"] == 0 and keys[0] == config_key(space.default())  # baseline first
-    best_row = result.trials.loc[result.trials["speedup"].idxmax()]
-    assert result.speedup == pytest.approx(best_row["speedup"])
-    assert result.speedup >= result.trials.iloc[0]["speedup"]  # never worse than doing nothing
-
-
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_same_seed_same_run_other_seed_other_run(strategy, tmp_path):
-    a, ma = run(strategy, tmp_path, seed=7, budget=12, study="a", **strategy_kw(strategy))
-    b, mb = run(strategy, tmp_path, seed=7, budget=12, study="b", **strategy_kw(strategy))
-    assert ma.calls == mb.calls
-    if strategy != "exhaustive":  # exhaustive has one order by design
-        c, mc = run(strategy, tmp_path, seed=8, budget=12, study="c", **strategy_kw(strategy))
-        assert mc.calls != ma.calls
 
 
 def test_exhaustive_covers_the_space_then_stops(tmp_path):
@@ -132,29 +219,16 @@ def test_guided_pool_is_valid_unmeasured_and_the_best_scored_is_measured(tmp_pat
 
 def test_guided_neighbours_change_one_active_knob(replay):
     space = replay.space
-    base = space.canonical({"L2.schedule": "dynamic", "L2.chunk": 16})
-    for n in neighbours(space, base):
+    start = space.canonical({"L2.schedule": "dynamic", "L2.chunk": 16})
+    for n in neighbours(space, start):
         assert space.is_valid(n)
-        diff = {k for k in n if n[k] != base[k]}
+        diff = {k for k in n if n[k] != start[k]}
         assert len(diff) == 1 or diff == {"L2.schedule", "L2.chunk"}  # leaving a chunked schedule re-pins chunk
 
 
 def test_pool_sampler_is_an_optuna_sampler(replay):
     sampler = PoolSampler(replay.space, HashScorer(), seed=1)
     assert isinstance(sampler, optuna.samplers.BaseSampler)
-
-
-def test_unknown_strategy_is_one_clear_line(replay):
-    with pytest.raises(
-        UserError, match=r"unknown strategy 'annealing'; choose one of: guided, tpe, random, exhaustive"
-    ):
-        make_sampler("annealing", replay.space)
-
-
-def test_guided_without_surrogate_says_so(replay, monkeypatch):
-    monkeypatch.setitem(sys.modules, "autotune.surrogate", None)  # as if the module did not exist
-    with pytest.raises(UserError, match="guided needs the surrogate"):
-        make_sampler("guided", replay.space, kernel=object())
 
 
 def test_early_stop(tmp_path):

@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autotune.collect import DEFAULT_CSV
-from autotune.discover import build_space
 from autotune.errors import UserError
 from autotune.kernel import Kernel
+from autotune.space.discover import build_space
 from autotune.surrogate import scorer as sc
 from autotune.surrogate.data import Featurizer, load_records
 from autotune.surrogate.features import NAMES, knob_features
 from autotune.surrogate.model import expected_improvement, gp_residual
+from autotune.trials.collect import DEFAULT_CSV
 from tests.conftest import KERNELS, needs_clang
 
 

@@ -1,0 +1,100 @@
+"""Compile variants, once each: a content-hash build cache.
+
+Why a cache keyed by content: a search proposes many configurations that
+differ only in environment knobs, and resumed studies revisit old ones. The
+key covers the compiler and its version, every flag, the (transformed) main
+source, the extra sources and the headers beside them, so a hit is always the
+binary that the same command would build now. Failures are cached too: a
+configuration that does not compile will not compile the next time either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from autotune.kernel import Kernel
+from autotune.paths import cache_dir as default_dir
+from autotune.variant import Variant
+
+COMPILE_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    ok: bool
+    key: str
+    exe: Path | None
+    source: Path  # the main file that was compiled
+    command: list[str]
+    log: str  # compiler diagnostics
+    seconds: float
+    cached: bool
+
+    def diagnostics(self, limit: int = 12) -> str:
+        """The first error lines, for a one-line message."""
+        lines = [ln for ln in self.log.splitlines() if "error" in ln]
+        return " | ".join((lines or self.log.splitlines() or ["(no output)"])[:limit])
+
+
+class Builder:
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        """cache_dir: where builds are kept (default $AUTOTUNE_CACHE/builds, see autotune.paths)."""
+        self.cache_dir = (Path(cache_dir) if cache_dir else default_dir("builds")).resolve()
+
+    def build(self, kernel: Kernel, variant: Variant) -> BuildResult:
+        key = variant.build_key(kernel)
+        folder = self.cache_dir / key
+        meta_path = folder / "build.json"
+        main_name = kernel.path.name
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text())
+            exe = folder / "prog"
+            if not meta["ok"] or exe.exists():
+                return BuildResult(
+                    ok=meta["ok"],
+                    key=key,
+                    exe=exe if meta["ok"] else None,
+                    source=Path(meta["source"]),
+                    command=meta["command"],
+                    log=meta["log"],
+                    seconds=meta["seconds"],
+                    cached=True,
+                )
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.cache_dir))
+        try:
+            if variant.source is not None:
+                main_file = folder / main_name
+                (tmp / main_name).write_bytes(variant.source)
+            else:
+                main_file = kernel.path.resolve()
+            cmd = variant.compile_command(kernel, main_file, folder / "prog")  # as recorded and shown
+            # compile in tmp, then move: a killed build never leaves a half binary
+            tmp_main = tmp / main_name if variant.source is not None else main_file
+            real_cmd = variant.compile_command(kernel, tmp_main, tmp / "prog")
+            t0 = time.perf_counter()
+            try:
+                proc = subprocess.run(real_cmd, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S, cwd=tmp)
+                ok, log = proc.returncode == 0, proc.stderr + proc.stdout
+            except subprocess.TimeoutExpired:
+                log = f"compiler timed out after {COMPILE_TIMEOUT_S} s"
+                return BuildResult(False, key, None, main_file, cmd, log, COMPILE_TIMEOUT_S, False)  # not cached
+            except OSError as exc:
+                return BuildResult(False, key, None, main_file, cmd, f"cannot run compiler: {exc}", 0.0, False)
+            seconds = time.perf_counter() - t0
+            meta = {"ok": ok, "source": str(main_file), "command": cmd, "log": log, "seconds": seconds}
+            (tmp / "build.json").write_text(json.dumps(meta, indent=1))
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+            os.replace(tmp, folder)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        return BuildResult(ok, key, folder / "prog" if ok else None, main_file, cmd, log, seconds, False)

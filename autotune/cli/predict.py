@@ -1,0 +1,46 @@
+"""`autotune predict`: rank sampled configurations with the surrogate alone (zero-shot, nothing timed)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from autotune.cli.args import Subcommands, kernel_args, load_kernel, space_of
+from autotune.cli.progress import console
+from autotune.errors import UserError
+
+
+def add_parsers(sub: Subcommands) -> None:
+    pr = sub.add_parser("predict", help="rank configurations with the surrogate alone (zero-shot, no timing)")
+    kernel_args(pr)
+    pr.add_argument("--top", type=int, default=10)
+    pr.add_argument("--pool", type=int, default=200, help="sampled configurations to rank (default 200)")
+    pr.add_argument("--seed", type=int, default=0)
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(func=cmd_predict)
+
+
+def cmd_predict(a: argparse.Namespace) -> int:
+    from autotune.surrogate.predict import rank
+
+    if a.top < 1:
+        raise UserError(f"--top {a.top}: must be at least 1")
+    if a.pool < a.top:
+        raise UserError(f"--pool {a.pool}: must be at least --top ({a.top})")
+    kernel = load_kernel(a)
+    space = space_of(kernel)
+    table = rank(kernel, space, top=a.top, pool=a.pool, seed=a.seed)
+    if a.json:
+        print(json.dumps(table[["predicted_speedup", "low", "high", "embedded", "config"]].to_dict("records")))
+        return 0
+    from rich.table import Table
+
+    t = Table(title=f"{kernel.path.name}: zero-shot ranking of {a.pool} sampled configurations (no timing)")
+    for col in ("#", "predicted", "range (1 sd)", "IR", "changed knobs"):
+        t.add_column(col)
+    for i, row in enumerate(table.itertuples(), 1):
+        changed = " ".join(f"{k}={v}" for k, v in row.changed.items()) or "(default)"
+        ir = "yes" if row.embedded else "no (knob-only)"
+        t.add_row(str(i), f"{row.predicted_speedup:.2f}x", f"{row.low:.2f}-{row.high:.2f}", ir, changed)
+    console().print(t)
+    return 0

@@ -1,0 +1,330 @@
+"""`autotune collect`: the measurement database the surrogate learns from.
+
+Why a database of its own: the surrogate transfers across kernels, so it
+needs many measured variants of many kernels, each with the IR of the variant
+(the encoder's input) and a sound speedup. This samples valid configurations
+of every suite kernel at its size presets, measures each with the engine
+(interleaved against the kernel's own baseline, verified), and appends one
+record per measurement to a CSV (a `Recorder`: fsync'ed before the next
+starts, a half-written last row cut off on resume), with the same record as a
+trial in an Optuna journal (the raw storage, one study per kernel and size).
+Every draw is derived from (seed, kernel, size, index), so a killed run
+resumes at the next index and never measures a configuration of a workload
+twice.
+
+The command line (`autotune collect`) lives in the CLI package; this module
+holds what it runs: `suite_tasks`, `Database`, `collect` and `SIGNALS`.
+
+Half the draws change every knob at random (coverage of the space), half
+change one to three knobs from the default (the neighbourhood a search walks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from autotune import machine
+from autotune.errors import UserError
+from autotune.kernel import Kernel
+from autotune.measure.protocol import Bench, Measurement, Options
+from autotune.space import Config, Space
+from autotune.trials.recorder import Recorder
+from autotune.trials.records import config_key
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DEFAULT_CSV = DATA_DIR / "measurements.csv"
+FIELDS = [
+    "kernel",
+    "size",
+    "index",
+    "config",
+    "changed",
+    "config_key",
+    "ir_hash",
+    "build_key",
+    "status",
+    "speedup",
+    "ci_low",
+    "ci_high",
+    "baseline_s",
+    "candidate_s",
+    "pairs",
+    "verified",
+    "message",
+    "cpu_model",
+    "cores",
+    "compiler",
+    "seed",
+    "time_utc",
+]
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A suite kernel at one size preset: what a collection samples configurations of."""
+
+    kernel: str  # suite kernel name (file stem)
+    size: str  # MINI / SMALL / MEDIUM / LARGE
+
+    @property
+    def study(self) -> str:
+        return f"{self.kernel}@{self.size}"
+
+    def load(self, kernel_dir: Path | None = None) -> Kernel:
+        """The suite kernel at this size preset."""
+        return Kernel.load((kernel_dir or ROOT / "kernels") / f"{self.kernel}.c", defines=[f"{self.size}_DATASET"])
+
+
+def suite_tasks(
+    kernels: Sequence[str] | None, sizes: Sequence[str], kernel_dir: Path = ROOT / "kernels"
+) -> list[Workload]:
+    """Every (kernel, size) of the suite's manifest, or those named; a bad name is one clear error."""
+    manifest = json.loads((kernel_dir / "manifest.json").read_text())
+    names = [k["file"].removesuffix(".c") for k in manifest["kernels"]]
+    unknown = sorted(set(kernels or ()) - set(names))
+    if unknown:
+        raise UserError(f"--kernels: not in {kernel_dir}/manifest.json: {', '.join(unknown)}")
+    bad = sorted(set(sizes) - set(manifest["sizes"]))
+    if bad:
+        raise UserError(f"--sizes: unknown size {', '.join(bad)}; choose from {', '.join(manifest['sizes'])}")
+    return [Workload(n, s) for s in sizes for n in names if not kernels or n in kernels]
+
+
+def _rng(seed: int, workload: Workload, index: int, attempt: int) -> random.Random:
+    h = hashlib.blake2b(f"{seed}/{workload.kernel}/{workload.size}/{index}/{attempt}".encode(), digest_size=8).digest()
+    return random.Random(int.from_bytes(h, "little"))
+
+
+def draw(space: Space, rng: random.Random, sparse: bool) -> Config:
+    """A valid configuration: all knobs random, or 1-3 knobs changed from the default."""
+    if not sparse:
+        return space.sample(rng)
+    cfg = space.default()
+    for _ in range(rng.randint(1, 3)):
+        active = [k for k in space.knobs if k.active(cfg) and len(k.choices) > 1]
+        if not active:
+            break
+        k = rng.choice(active)
+        cfg[k.name] = rng.choice([c for c in k.choices if c != cfg[k.name]])
+        cfg = space.canonical(cfg)
+    return cfg
+
+
+class _Signals:
+    """SIGINT and SIGTERM stop a collection, but never between a record's CSV line and its trial.
+
+    Why: `nohup autotune collect &` starts with SIGINT ignored and is stopped
+    with `kill` (SIGTERM), which would otherwise end Python without cleanup;
+    a stop that lands while a record is being written waits until both copies
+    of it are on disk.
+    """
+
+    def __init__(self) -> None:
+        self.writing = False
+        self.pending = False
+
+    def install(self) -> None:
+        import signal
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handler)
+
+    def _handler(self, signum, frame) -> None:
+        if self.writing:
+            self.pending = True
+            return
+        raise KeyboardInterrupt
+
+    def __enter__(self) -> _Signals:
+        self.writing = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.writing = False
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+
+SIGNALS = _Signals()
+
+
+class Database:
+    """The CSV (the data set) and the Optuna journal (the raw storage), appended together."""
+
+    def __init__(self, csv_path: Path) -> None:
+        self.csv_path = csv_path
+        self.journal_path = csv_path.with_suffix(".journal")
+        self.recorder = Recorder(csv_path, FIELDS)
+        self._storage = None
+
+    @property
+    def records(self) -> list[dict[str, str]]:
+        """Every row, earlier runs' and this one's, as text."""
+        return self.recorder.rows
+
+    def done(self, workload: Workload) -> tuple[set[int], set[str]]:
+        """The indices and configuration keys of `workload` already recorded."""
+        rows = [r for r in self.records if r["kernel"] == workload.kernel and r["size"] == workload.size]
+        return {int(r["index"]) for r in rows}, {r["config_key"] for r in rows}
+
+    def storage(self):
+        if self._storage is None:
+            import optuna
+            from optuna.storages.journal import JournalFileBackend
+
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
+            self._storage = optuna.storages.JournalStorage(JournalFileBackend(str(self.journal_path)))
+        return self._storage
+
+    def append(self, rec: dict, space: Space) -> None:
+        with SIGNALS:
+            self._append(rec, space)
+
+    def _append(self, rec: dict, space: Space) -> None:
+        self.recorder.append(rec)
+        self._to_optuna(rec, space)
+
+    def _to_optuna(self, rec: dict, space: Space) -> None:
+        import optuna
+        from optuna.distributions import CategoricalDistribution
+
+        config = json.loads(rec["config"])
+        active = {}
+        for k in space.knobs:
+            if k.active(config):
+                active[k.name] = k
+        study = optuna.create_study(
+            study_name=f"{rec['kernel']}@{rec['size']}",
+            storage=self.storage(),
+            load_if_exists=True,
+            direction="maximize",
+        )
+        ok = rec["status"] == "ok"
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=optuna.trial.TrialState.COMPLETE if ok else optuna.trial.TrialState.FAIL,
+                value=float(rec["speedup"]) if ok else None,
+                params={n: config[n] for n in active},
+                distributions={n: CategoricalDistribution(list(k.choices)) for n, k in active.items()},
+                user_attrs={k: v for k, v in rec.items() if k not in ("config",)},
+            )
+        )
+
+
+def record(workload: Workload, index: int, m: Measurement, ir_hash: str, seed: int) -> dict:
+    """One database row (numbers formatted here: the CSV's format)."""
+    mach = m.machine or machine.current().to_dict()
+    return {
+        "kernel": workload.kernel,
+        "size": workload.size,
+        "index": index,
+        "config": json.dumps(m.config, sort_keys=True),
+        "changed": json.dumps(m.changed, sort_keys=True),
+        "config_key": config_key(m.config),
+        "ir_hash": ir_hash,
+        "build_key": m.build_key,
+        "status": m.status,
+        "speedup": "" if m.speedup is None else f"{m.speedup:.5f}",
+        "ci_low": "" if m.ci is None else f"{m.ci[0]:.5f}",
+        "ci_high": "" if m.ci is None else f"{m.ci[1]:.5f}",
+        "baseline_s": "" if m.baseline_seconds is None else f"{m.baseline_seconds:.6g}",
+        "candidate_s": "" if m.candidate_seconds is None else f"{m.candidate_seconds:.6g}",
+        "pairs": m.repetitions,
+        "verified": int(m.verified),
+        "message": m.message.replace("\n", " ")[:300],
+        "cpu_model": mach.get("cpu_model", ""),
+        "cores": mach.get("usable_cores", ""),
+        "compiler": (mach.get("compilers") or {}).get("clang", ""),
+        "seed": seed,
+        "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def variant_ir_hash(kernel: Kernel, space: Space, config: Config) -> str:
+    """Normalised-IR hash of the variant (the encoder's cache key); '' if clang cannot emit it."""
+    from autotune.build.ir import IRGenError, variant_ir
+    from autotune.variant import make_variant
+    from encoder import ir as irmod
+
+    try:
+        return irmod.ir_hash(irmod.normalize(variant_ir(kernel, make_variant(kernel, space, config))))
+    except (IRGenError, irmod.IRError):
+        return ""
+
+
+def plan(db: Database, workloads: list[Workload], seed: int) -> Iterator[tuple[Workload, int]]:
+    """(workload, index) pairs not yet in the database, round-robin over the workloads in a seeded order."""
+    order = list(workloads)
+    random.Random(seed).shuffle(order)
+    done = {w: db.done(w)[0] for w in order}
+    index = 0
+    while True:
+        for w in order:
+            if index not in done[w]:
+                yield w, index
+        index += 1
+
+
+def collect(
+    workloads: list[Workload],
+    db: Database,
+    seed: int = 0,
+    hours: float | None = None,
+    max_records: int | None = None,
+    options: Options | None = None,
+    kernel_dir: Path = ROOT / "kernels",
+    on_record: Callable[[dict], None] | None = None,
+) -> int:
+    """Measure until the time or record budget is spent; returns the number of new records."""
+    opts = options or Options(max_pairs=30)
+    benches: dict[Workload, Bench] = {}
+    broken: set[Workload] = set()
+    t0, added, skipped = time.time(), 0, 0
+    for work, index in plan(db, workloads, seed):
+        if skipped > 2 * len(workloads):  # every space sampled out
+            break
+        if hours is not None and time.time() - t0 >= hours * 3600:
+            break
+        if max_records is not None and added >= max_records:
+            break
+        if len(broken) == len(workloads):
+            raise UserError("no suite kernel could be measured (see the errors above)")
+        if work in broken:
+            continue
+        if work not in benches:
+            try:
+                kernel = work.load(kernel_dir)
+                bench = Bench(kernel, options=opts)
+                bench.prepare()
+            except UserError as exc:
+                print(f"autotune collect: skipping {work.study}: {exc}")
+                broken.add(work)
+                continue
+            benches[work] = bench
+        bench = benches[work]
+        seen = db.done(work)[1]
+        config = None
+        for attempt in range(20):
+            c = draw(bench.space, _rng(seed, work, index, attempt), sparse=index % 2 == 1)
+            if config_key(c) not in seen:
+                config = c
+                break
+        if config is None:  # a small space, sampled out
+            skipped += 1
+            continue
+        skipped = 0
+        m = bench.measure(config)
+        rec = record(work, index, m, variant_ir_hash(bench.kernel, bench.space, config), seed)
+        db.append(rec, bench.space)
+        added += 1
+        if on_record is not None:
+            on_record(rec)
+    return added

@@ -1,0 +1,109 @@
+"""`autotune collect`: valid draws, records on disk and in the journal, resume without repeats."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import optuna
+import pytest
+
+from autotune.errors import UserError
+from autotune.kernel import Kernel
+from autotune.space.discover import build_space
+from autotune.trials import collect as col
+from autotune.trials.recorder import read_rows
+from tests.conftest import KERNELS, needs_clang
+
+
+@needs_clang
+def test_draws_are_valid_and_sparse_draws_change_few_knobs():
+    space = build_space(Kernel.load(KERNELS / "gemm.c"))
+    rng = random.Random(0)
+    for sparse in (False, True):
+        for _ in range(50):
+            c = col.draw(space, rng, sparse)
+            assert space.is_valid(c)
+            if sparse:
+                assert 1 <= len(space.changed(c)) <= 3
+
+
+def test_unknown_kernel_or_size_is_one_clear_error():
+    with pytest.raises(UserError, match="nosuch"):
+        col.suite_tasks(["nosuch"], ["MINI"])
+    with pytest.raises(UserError, match="HUGE"):
+        col.suite_tasks(None, ["HUGE"])
+    assert col.suite_tasks(["gemm"], ["MINI"]) == [col.Workload("gemm", "MINI")]
+
+
+def _journal_trials(out) -> int:
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(out.with_suffix(".journal")))
+    )
+    return sum(
+        len(optuna.load_study(study_name=s.study_name, storage=storage).trials)
+        for s in optuna.get_all_study_summaries(storage)
+    )
+
+
+@needs_clang
+def test_collect_appends_records_and_resumes_without_repeats(tmp_path, monkeypatch, quick):
+    monkeypatch.setenv("AUTOTUNE_CACHE", str(tmp_path / "cache"))
+    workloads = col.suite_tasks(["jacobi-1d", "trisolv"], ["MINI"])
+    out = tmp_path / "db" / "m.csv"
+    assert col.collect(workloads, col.Database(out), seed=3, max_records=3, options=quick) == 3
+    with out.open("ab") as f:  # a kill while the fourth row was being written
+        f.write(b'jacobi-1d,MINI,2,"{""L')
+    # a second run (as after a kill) cuts the half row off and goes on at the next indices
+    assert col.collect(workloads, col.Database(out), seed=3, max_records=3, options=quick) == 3
+    rows = read_rows(out)
+    assert len(rows) == 6
+    for w in workloads:
+        mine = [r for r in rows if r["kernel"] == w.kernel]
+        assert sorted(int(r["index"]) for r in mine) == list(range(len(mine)))
+        assert len({r["config_key"] for r in mine}) == len(mine)
+    for r in rows:
+        assert r["status"] in ("ok", "compile_error", "runtime_error", "timeout", "wrong_output")
+        assert json.loads(r["config"]) and len(r["build_key"]) == 24
+        if r["status"] == "ok":
+            assert float(r["speedup"]) > 0 and float(r["ci_low"]) <= float(r["speedup"]) <= float(r["ci_high"])
+            assert len(r["ir_hash"]) == 16
+    assert _journal_trials(out) == 6
+
+
+@needs_clang
+def test_kill_stops_cleanly_and_the_rerun_goes_on(tmp_path):
+    """`nohup autotune collect &` (SIGINT ignored) stopped with SIGTERM: exit 130, CSV and journal agree."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "m.csv"
+    cmd = [sys.executable, "-m", "autotune", "collect", "--kernels", "jacobi-1d", "--sizes", "MINI", "--out", str(out)]
+    env = {**os.environ, "AUTOTUNE_CACHE": str(tmp_path / "cache")}
+    p = subprocess.Popen(
+        [*cmd, "--max-pairs", "5"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    deadline = time.time() + 120
+    while len(read_rows(out)) < 2 and time.time() < deadline and p.poll() is None:
+        time.sleep(0.2)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    rows = read_rows(out)
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(out.with_suffix(".journal")))
+    )
+    study = optuna.load_study(study_name="jacobi-1d@MINI", storage=storage)
+    assert len(study.trials) == len(rows) >= 2
+    again = subprocess.run([*cmd, "--max-records", "1", "--max-pairs", "5"], env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert [int(r["index"]) for r in read_rows(out)] == list(range(len(rows) + 1))
