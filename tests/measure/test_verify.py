@@ -1,4 +1,4 @@
-from autotune.measure.verify import compare
+from autotune.measure.verify import compare, last_digit_unit
 
 
 def test_equal_and_within_tolerance():
@@ -27,3 +27,29 @@ def test_nan_and_inf():
 def test_atol_for_values_near_zero():
     assert not compare("0.0", "1e-12").ok
     assert compare("0.0", "1e-12", atol=1e-9).ok
+
+
+def test_last_digit_unit():
+    assert last_digit_unit("12.34") == 0.01 and last_digit_unit("-0.5") == 0.1
+    assert last_digit_unit("1.25e+03") == 10.0 and last_digit_unit("7") is None
+
+
+def test_one_rounding_flip_in_a_dump_is_forgiven():
+    ref = " ".join(f"{v:.2f}" for v in range(100, 300))  # 200 numbers, 2 decimals, as PolyBench dumps them
+    out = ref.replace("150.00", "150.01").replace("250.00", "249.99")
+    v = compare(ref, out)
+    assert v.ok and "2 of 200 numbers differ by one unit" in v.message
+
+
+def test_rounding_flips_are_forgiven_only_in_a_few_numbers():
+    ref = " ".join(f"{v:.2f}" for v in range(100, 300))
+    out = " ".join(f"{v + 0.01:.2f}" for v in range(100, 300))  # a systematic error of one unit
+    v = compare(ref, out)
+    assert not v.ok and "at most 2 forgiven" in v.message
+
+
+def test_no_flip_for_integers_or_two_units():
+    assert not compare("count 41", "count 42").ok  # a printed integer is exact
+    assert not compare("x 12.34", "x 12.36").ok  # two units is no rounding flip
+    assert not compare("x 12.34", "x 12.35").ok  # a checksum or two: no leniency, it may be a real error
+    assert compare("x 12.34", "x 12.35", rtol=1e-3).ok
