@@ -14,6 +14,15 @@ KERNELS = ROOT / "kernels"
 needs_clang = pytest.mark.skipif(shutil.which("clang-22") is None, reason="clang-22 not installed")
 
 
+@pytest.fixture(autouse=True)
+def private_measurement_db(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test records into a database of its own, never into the checkout's .autotune/ (run and
+    measure record by default; the CLI tests' subprocesses inherit the variable)."""
+    db = tmp_path_factory.mktemp("db") / "measurements.db"
+    monkeypatch.setenv("AUTOTUNE_DB", str(db))
+    return db
+
+
 @pytest.fixture
 def cache_dir(tmp_path: Path) -> Path:
     return tmp_path / "builds"

@@ -7,7 +7,7 @@ traceback. UserError carries that line; Ctrl-C gives its own.
 Modules: `args` (the flags several commands share, and the Kernel, Options and
 Space they become), `progress` (what is drawn while working), `exits` (exit
 statuses), and the commands: `space` (space, variant), `measure`, `run` (run,
-report), `collect`, `predict`. A new command is a module with `add_parsers(sub)`
+report), `collect`, `predict`, `db`. A new command is a module with `add_parsers(sub)`
 and one line in COMMANDS.
 """
 
@@ -17,13 +17,13 @@ import argparse
 import signal
 import sys
 
-from autotune.cli import collect, measure, predict, run, space
+from autotune.cli import collect, db, measure, predict, run, space
 from autotune.cli.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_OK, EXIT_TERMINATED
 from autotune.errors import UserError, cli_spelling
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_NOT_OK", "main", "parser"]
 
-COMMANDS = (space, measure, run, collect, predict)  # in the order `autotune --help` lists them
+COMMANDS = (space, measure, run, collect, predict, db)  # in the order `autotune --help` lists them
 
 
 def parser() -> argparse.ArgumentParser:

@@ -81,6 +81,24 @@ def protocol_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def db_arg(p: Any) -> None:
+    """Which measurement database (autotune.trials.db): a SQLAlchemy URL or a SQLite file (p: a parser or group)."""
+    p.add_argument(
+        "--db",
+        default=None,
+        metavar="URL",
+        help="the measurement database: a SQLAlchemy URL or a SQLite file "
+        "(default $AUTOTUNE_DB, else $AUTOTUNE_CACHE/measurements.db, i.e. .autotune/measurements.db)",
+    )
+
+
+def record_args(p: argparse.ArgumentParser) -> None:
+    """Whether and where a measuring command appends its measurements (the surrogate learns from them)."""
+    g = p.add_argument_group("measurement database")
+    db_arg(g)
+    g.add_argument("--no-record", action="store_true", help="do not append the measurements to the database")
+
+
 def load_kernel(a: argparse.Namespace) -> Kernel:
     """The program the `kernel_args` flags describe, read and checked."""
     from autotune.kernel import Kernel

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autotune.cli.args import Subcommands
+from autotune.cli.args import Subcommands, record_args
 from autotune.cli.exits import EXIT_INTERRUPTED
 from autotune.errors import UserError
 
@@ -27,6 +27,7 @@ def add_parsers(sub: Subcommands) -> None:
     p.add_argument("--max-records", type=int, default=None, help="stop after this many new records")
     p.add_argument("--max-pairs", type=int, default=30, help="interleaved pairs per measurement at most (default 30)")
     p.add_argument("--seed", type=int, default=0)
+    record_args(p)
     p.set_defaults(func=cmd_collect)
 
 
@@ -36,6 +37,7 @@ def cmd_collect(a: argparse.Namespace) -> int:
     from autotune.build import compilers
     from autotune.measure import Options
     from autotune.trials.collect import SIGNALS, Database, collect, suite_tasks
+    from autotune.trials.db.store import Appender
 
     SIGNALS.install()  # kill (SIGTERM) stops it as cleanly as Ctrl-C
     if a.hours is not None and a.hours <= 0:
@@ -45,7 +47,8 @@ def cmd_collect(a: argparse.Namespace) -> int:
     compilers.require_clang()
     kernels = [k.strip() for k in a.kernels.split(",") if k.strip()] if a.kernels else None
     work = suite_tasks(kernels, [s.strip().upper() for s in a.sizes.split(",") if s.strip()])
-    db = Database(Path(a.out))
+    store = Appender.open(a.db, not a.no_record, source="collect", seed=a.seed)
+    db = Database(Path(a.out), store=store)
     before = len(db.records)
     with Progress(
         TextColumn("[bold]collect[/]"),
@@ -73,5 +76,6 @@ def cmd_collect(a: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("autotune collect: interrupted; every finished record is saved, run again to go on", file=sys.stderr)
             return EXIT_INTERRUPTED
-    print(f"{added} new records; {before + added} in {a.out} (raw Optuna journal {db.journal_path})")
+    where = f"; {store.written} written to {store.store.shown}" if store.store is not None else ""
+    print(f"{added} new records; {before + added} in {a.out} (raw Optuna journal {db.journal_path}){where}")
     return 0

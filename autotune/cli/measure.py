@@ -8,7 +8,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autotune.cli.args import Subcommands, config_of, kernel_args, load_kernel, options_of, protocol_args, space_of
+from autotune.cli.args import (
+    Subcommands,
+    config_of,
+    kernel_args,
+    load_kernel,
+    options_of,
+    protocol_args,
+    record_args,
+    space_of,
+)
 from autotune.cli.exits import EXIT_NOT_OK, EXIT_OK
 from autotune.cli.progress import console, load_words
 from autotune.measure.load import describe
@@ -23,6 +32,7 @@ def add_parsers(sub: Subcommands) -> None:
     m.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     m.add_argument("--json", action="store_true")
     protocol_args(m)
+    record_args(m)
     m.add_argument("--seed", type=int, default=0)
     m.set_defaults(func=cmd_measure)
 
@@ -30,11 +40,17 @@ def add_parsers(sub: Subcommands) -> None:
 def cmd_measure(a: argparse.Namespace) -> int:
     from autotune.build import Builder
     from autotune.measure import Bench
+    from autotune.trials.db.schema import program_of
+    from autotune.trials.db.store import Appender
 
+    # first: a bad --db is refused before the program is read
+    log = Appender.open(a.db, not a.no_record, source="measure", ci_target=a.ci_target, seed=a.seed)
     kernel = load_kernel(a)
     space = space_of(kernel)
     cfg = config_of(space, a.set)
     opts = options_of(a)
+    if log.store is not None:
+        log.program = program_of(kernel)
     bench = Bench(kernel, space, opts, Builder(Path(a.cache_dir) if a.cache_dir else None))
     if a.json or not sys.stderr.isatty():
 
@@ -63,6 +79,8 @@ def cmd_measure(a: argparse.Namespace) -> int:
 
             bench.on_wait = wait
             m = bench.measure(cfg, progress=show)
+    log.record(m)  # a failed write warns; the measurement is still printed
+    log.close()
     if a.json:
         print(json.dumps(m.to_dict(), indent=1, default=str))
     else:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autotune.cli.args import Subcommands, kernel_args, load_kernel, options_of, protocol_args
+from autotune.cli.args import Subcommands, kernel_args, load_kernel, options_of, protocol_args, record_args
 from autotune.cli.exits import EXIT_NOT_OK
 from autotune.cli.progress import RunProgress, console
 
@@ -41,6 +41,7 @@ def add_parsers(sub: Subcommands) -> None:
     g.add_argument("--allow-other-machine", action="store_true", help="continue a study measured on another CPU model")
     g.add_argument("--json", action="store_true", help="print only the result as JSON on stdout")
     protocol_args(r)
+    record_args(r)
     r.set_defaults(func=cmd_run)
 
     rep = sub.add_parser("report", help="rebuild a study's table, best variant and plot from storage")
@@ -65,6 +66,8 @@ def request_of(a: argparse.Namespace) -> SearchRequest:
         study=a.study,
         out=a.out,
         allow_other_machine=a.allow_other_machine,
+        record=False if a.no_record else None,  # None: record what this run measures (the default)
+        db=a.db,
     )
 
 

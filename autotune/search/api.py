@@ -61,7 +61,7 @@ class SearchRequest:
         cap when a time budget is given;
     strategy: "tpe", "random", "exhaustive" or "guided"; time_budget: seconds for this run;
     early_stop: stop after this many measurements without a better speedup;
-    storage, study, out, allow_other_machine: as in `tune`.
+    storage, study, out, allow_other_machine, record, db: as in `tune`.
     """
 
     budget: int | None = None
@@ -73,6 +73,8 @@ class SearchRequest:
     study: str | None = None
     out: str | Path | None = None
     allow_other_machine: bool = False
+    record: bool | None = None
+    db: str | None = None
 
     def __post_init__(self) -> None:
         if self.budget is None and self.time_budget is None:
@@ -90,6 +92,21 @@ def _quiet_optuna() -> Iterator[None]:
         yield
     finally:
         optuna.logging.set_verbosity(was)
+
+
+def _measurement_log(kernel: Kernel, req: SearchRequest, options: Options | None, own_measurer: bool):
+    """Where every measurement of this run is appended (the measurement database), or nowhere.
+
+    By default (`record=None`) only real measurements are recorded: those of the Bench made
+    here, not those of a measurer the caller brings (a ReplayMeasurer serves recorded ones).
+    """
+    from autotune.trials.db.schema import program_of
+    from autotune.trials.db.store import Appender
+
+    record = req.record if req.record is not None else own_measurer
+    target = (options or Options()).ci_target
+    program = program_of(kernel) if record else None
+    return Appender.open(req.db, record, program=program, source="run", ci_target=target, seed=req.seed)
 
 
 def tune_kernel(
@@ -113,10 +130,17 @@ def tune_kernel(
         compilers.require_clang()
         space = build_space(kernel)
     sampler = make_sampler(req.strategy, space, req.seed, kernel, scorer_factory)
+    log = _measurement_log(kernel, req, options, own_measurer=measurer is None)  # a bad --db: refused before timing
     st, spec = stores.open_storage(req.storage)
     meta = stores.make_meta(kernel, space, req.strategy, req.seed)
     name = req.study or stores.default_study_name(kernel, meta["fingerprint"])
-    note = observe or (lambda e: None)
+    told = observe or (lambda e: None)
+
+    def note(e: Event) -> None:
+        if e.kind == "measured" and e.measurement is not None:  # a trial answered from storage is not measured
+            log.record(e.measurement, study=name, trial=e.trial)
+        told(e)
+
     out_dir = outputs.prepare_out_dir(Path(req.out) if req.out is not None else outputs.default_out_dir(kernel))
     with _quiet_optuna():
         s = stores.open_study(st, name, meta, sampler, req.allow_other_machine)
@@ -143,8 +167,9 @@ def tune_kernel(
         # model-based searches start from the program's ways to run in parallel (discover.starting_points)
         starts = starting_points(space) if req.strategy in ("tpe", "guided") else []
         budget = Budget(req.budget, req.time_budget, req.early_stop)
-        outcome = Session(s, space, measurer, budget, req.strategy, req.seed, observe, starts, storage=st).run()
+        outcome = Session(s, space, measurer, budget, req.strategy, req.seed, note, starts, storage=st).run()
         result = outputs.write(s, spec, out_dir, kernel=kernel)
+    log.close()
     result.stop_reason = outcome.reason
     result.new_measurements = outcome.new
     return result
@@ -172,6 +197,8 @@ def tune(
     atol: float = 0.0,
     early_stop: int | None = None,
     allow_other_machine: bool = False,
+    record: bool | None = None,
+    db: str | None = None,
     space: Space | None = None,
     measurer: Measurer | None = None,
     scorer_factory: ScorerFactory | None = None,
@@ -192,6 +219,9 @@ def tune(
     defines, sources, include_dirs, cflags, ldflags, params, args, rtol, atol: the
         program, as on the command line;
     options: the measurement protocol (autotune.Options);
+    record: append every measurement to the measurement database (default: yes, unless a
+        `measurer` is given); db: its SQLAlchemy URL or SQLite file (default $AUTOTUNE_DB,
+        else .autotune/measurements.db); a failed write there warns once and the run goes on;
     space, measurer: a restricted space and another measurer (e.g. a
         ReplayMeasurer) for experiments; scorer_factory: the guided strategy's scorer.
     Bad input raises autotune.UserError with one clear line (the search's arguments
@@ -207,6 +237,8 @@ def tune(
         study=study,
         out=out,
         allow_other_machine=allow_other_machine,
+        record=record,
+        db=db,
     )
     kernel = Kernel.load(
         path,

@@ -13,6 +13,7 @@ the scorer and the prediction table to see.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,14 +30,64 @@ from autotune.surrogate.features import knob_features
 from autotune.trials.collect import Workload
 from autotune.variant import make_variant
 
+CI_MISSED = ("keep", "downweight", "drop")  # what the trainer does with records whose CI missed its target
 
-def load_records(csv_path: Path) -> pd.DataFrame:
-    """The database's rows, with `config` parsed and `log_speedup` for the measured ones."""
-    df = pd.read_csv(csv_path, dtype={"ir_hash": str, "build_key": str})
+
+def is_database(source: str | Path) -> bool:
+    """A SQLAlchemy URL names the measurement database; anything else is a collect CSV."""
+    return "://" in str(source)
+
+
+def load_records(source: str | Path) -> pd.DataFrame:
+    """The records of a collect CSV, or of the measurement database when `source` is a URL, as one frame.
+
+    Columns: the collect CSV's (autotune/data/README.md; a database is read through the same
+    format, so both give the same frame), `config` parsed, `log_speedup` for the measured ones,
+    and `ci_met`: the CI met its target (the database's flag; for a CSV, collect's default target).
+    """
+    from autotune.trials.db.schema import DEFAULT_CI_TARGET, ci_met
+
+    if is_database(source):
+        from autotune.trials.db.csvio import collect_csv_text
+        from autotune.trials.db.store import Store
+
+        rows = Store.open(str(source), existing=True).rows()
+        df = pd.read_csv(io.StringIO(collect_csv_text(rows)), dtype={"ir_hash": str, "build_key": str})
+        met = [r["ci_met"] for r in rows]
+    else:
+        df = pd.read_csv(source, dtype={"ir_hash": str, "build_key": str})
+        met = [
+            ci_met(float(sp), lo, hi, DEFAULT_CI_TARGET) if st == "ok" and sp == sp else None
+            for st, sp, lo, hi in zip(
+                df["status"], df["speedup"], _floats(df["ci_low"]), _floats(df["ci_high"]), strict=True
+            )
+        ]
     df["config"] = df["config"].map(json.loads)
     ok = df["status"] == "ok"
     df["log_speedup"] = np.where(ok, np.log(df["speedup"].where(ok, 1.0).astype(float)), np.nan)
+    df["ci_met"] = pd.array(met, dtype="boolean")  # <NA> where nothing was measured
     return df
+
+
+def _floats(col: pd.Series) -> list[float | None]:
+    return [None if v != v else float(v) for v in col]  # NaN (an empty cell) is no value
+
+
+def weights(df: pd.DataFrame, ci_missed: str = "keep", weight: float = 0.5) -> np.ndarray:
+    """A training weight per record: 1, or `weight` where the CI missed its target (`ci_missed="downweight"`).
+
+    `ci_missed`: keep (every record weighs 1: what the shipped surrogate was trained with),
+    downweight, or drop (weight 0: the trainer leaves those records out).
+    """
+    if ci_missed not in CI_MISSED:
+        raise ValueError(f"ci_missed={ci_missed!r}: one of {', '.join(CI_MISSED)}")
+    missed = df["ci_met"].eq(False).fillna(False).to_numpy(bool)  # <NA>: nothing measured, nothing missed
+    w = np.ones(len(df))
+    if ci_missed == "downweight":
+        w[missed] = weight
+    elif ci_missed == "drop":
+        w[missed] = 0.0
+    return w
 
 
 @dataclass

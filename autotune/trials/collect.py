@@ -12,6 +12,12 @@ Every draw is derived from (seed, kernel, size, index), so a killed run
 resumes at the next index and never measures a configuration of a workload
 twice.
 
+Each record goes to the measurement database too (`autotune.trials.db`, when
+the caller gives `Database` an appender): there with what the CSV has no column
+for (the source hash of the kernel, the whole machine, the load, the stop
+reason). The CSV stays byte-identical to what collect always wrote: it is the
+training file committed in git.
+
 The command line (`autotune collect`) lives in the CLI package; this module
 holds what it runs: `suite_tasks`, `Database`, `collect` and `SIGNALS`.
 
@@ -21,6 +27,7 @@ change one to three knobs from the default (the neighbourhood a search walks).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import random
@@ -28,6 +35,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autotune import machine
 from autotune.errors import UserError
@@ -36,6 +44,10 @@ from autotune.measure.protocol import Bench, Measurement, Options
 from autotune.space import Config, Space
 from autotune.trials.recorder import Recorder
 from autotune.trials.records import config_key
+
+if TYPE_CHECKING:
+    from autotune.trials.db.schema import Program
+    from autotune.trials.db.store import Appender
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -64,6 +76,7 @@ FIELDS = [
     "seed",
     "time_utc",
 ]
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # time_utc
 
 
 @dataclass(frozen=True)
@@ -157,12 +170,14 @@ SIGNALS = _Signals()
 
 
 class Database:
-    """The CSV (the data set) and the Optuna journal (the raw storage), appended together."""
+    """The CSV (the data set) and the Optuna journal (the raw storage), appended together,
+    and the measurement database when `store` is given (a failed write there only warns)."""
 
-    def __init__(self, csv_path: Path) -> None:
+    def __init__(self, csv_path: Path, store: Appender | None = None) -> None:
         self.csv_path = csv_path
         self.journal_path = csv_path.with_suffix(".journal")
         self.recorder = Recorder(csv_path, FIELDS)
+        self.store = store
         self._storage = None
 
     @property
@@ -184,9 +199,29 @@ class Database:
             self._storage = optuna.storages.JournalStorage(JournalFileBackend(str(self.journal_path)))
         return self._storage
 
-    def append(self, rec: dict, space: Space) -> None:
+    def append(
+        self,
+        rec: dict,
+        space: Space,
+        m: Measurement | None = None,
+        program: Program | None = None,
+        ci_target: float | None = None,
+    ) -> None:
+        """One record in the CSV and the journal, then (given `m`, `program`) in the measurement database."""
         with SIGNALS:
             self._append(rec, space)
+            if self.store is not None and m is not None:
+                created = dt.datetime.strptime(rec["time_utc"], TIME_FORMAT)
+                self.store.record(
+                    m,
+                    program,
+                    source="collect",
+                    ci_target=ci_target,
+                    seed=int(rec["seed"]),
+                    draw_index=int(rec["index"]),
+                    ir_hash=rec["ir_hash"] or None,
+                    created=created,
+                )
 
     def _append(self, rec: dict, space: Space) -> None:
         self.recorder.append(rec)
@@ -244,7 +279,7 @@ def record(workload: Workload, index: int, m: Measurement, ir_hash: str, seed: i
         "cores": mach.get("usable_cores", ""),
         "compiler": (mach.get("compilers") or {}).get("clang", ""),
         "seed": seed,
-        "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "time_utc": time.strftime(TIME_FORMAT, time.gmtime()),
     }
 
 
@@ -286,6 +321,7 @@ def collect(
     """Measure until the time or record budget is spent; returns the number of new records."""
     opts = options or Options(max_pairs=30)
     benches: dict[Workload, Bench] = {}
+    programs: dict[Workload, Program] = {}
     broken: set[Workload] = set()
     t0, added, skipped = time.time(), 0, 0
     for work, index in plan(db, workloads, seed):
@@ -309,6 +345,10 @@ def collect(
                 broken.add(work)
                 continue
             benches[work] = bench
+            if db.store is not None:
+                from autotune.trials.db.schema import program_of
+
+                programs[work] = program_of(kernel)
         bench = benches[work]
         seen = db.done(work)[1]
         config = None
@@ -323,7 +363,7 @@ def collect(
         skipped = 0
         m = bench.measure(config)
         rec = record(work, index, m, variant_ir_hash(bench.kernel, bench.space, config), seed)
-        db.append(rec, bench.space)
+        db.append(rec, bench.space, m, programs.get(work), opts.ci_target)
         added += 1
         if on_record is not None:
             on_record(rec)

@@ -37,7 +37,7 @@ def test_every_command_is_registered_once_in_help_order():
     from autotune import cli
 
     usage = cli.parser().format_usage()
-    assert "{space,variant,measure,run,report,collect,predict}" in usage
+    assert "{space,variant,measure,run,report,collect,predict,db}" in usage
 
 
 def _tagged_by(owner: int) -> list[int]:
