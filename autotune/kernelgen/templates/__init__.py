@@ -1,0 +1,1 @@
+"""Template families: one module per family, each defining one or more templates (see `registry`)."""
