@@ -20,7 +20,12 @@ def add_parsers(sub: Subcommands) -> None:
     from autotune.trials.collect import DEFAULT_CSV
 
     p = sub.add_parser("collect", help="measure sampled variants of the suite into the surrogate's database")
-    p.add_argument("--kernels", default=None, help="comma-separated suite kernels (default: all in the manifest)")
+    p.add_argument(
+        "--set", default="suite", help="kernel sets: suite, generated (kernels/generated), or both comma-separated"
+    )
+    p.add_argument(
+        "--kernels", default=None, help="comma-separated kernels of those sets (default: all in the manifests)"
+    )
     p.add_argument("--sizes", default="SMALL,MEDIUM", help="size presets (default SMALL,MEDIUM)")
     p.add_argument("--out", default=str(DEFAULT_CSV), help="the database CSV (an Optuna journal is kept beside it)")
     p.add_argument("--hours", type=float, default=None, help="stop after this long (resume by running again)")
@@ -36,7 +41,7 @@ def cmd_collect(a: argparse.Namespace) -> int:
 
     from autotune.build import compilers
     from autotune.measure import Options
-    from autotune.trials.collect import SIGNALS, Database, collect, suite_tasks
+    from autotune.trials.collect import SIGNALS, Database, collect, set_tasks
     from autotune.trials.db.store import Appender
 
     SIGNALS.install()  # kill (SIGTERM) stops it as cleanly as Ctrl-C
@@ -46,7 +51,8 @@ def cmd_collect(a: argparse.Namespace) -> int:
         raise UserError("--max-records must be at least 1")
     compilers.require_clang()
     kernels = [k.strip() for k in a.kernels.split(",") if k.strip()] if a.kernels else None
-    work = suite_tasks(kernels, [s.strip().upper() for s in a.sizes.split(",") if s.strip()])
+    sets = [s.strip() for s in a.set.split(",") if s.strip()]
+    work = set_tasks(sets, kernels, [s.strip().upper() for s in a.sizes.split(",") if s.strip()])
     store = Appender.open(a.db, not a.no_record, source="collect", seed=a.seed)
     db = Database(Path(a.out), store=store)
     before = len(db.records)

@@ -27,7 +27,7 @@ from autotune.build.ir import IRGenError, variant_ir
 from autotune.kernel import Kernel
 from autotune.space import Config, Space
 from autotune.surrogate.features import knob_features
-from autotune.trials.collect import Workload
+from autotune.trials.workloads import Workload
 from autotune.variant import make_variant
 
 CI_MISSED = ("keep", "downweight", "drop")  # what the trainer does with records whose CI missed its target
@@ -120,7 +120,7 @@ class Featurizer:
 
         key = (kernel, size)
         if key not in self._kernels:
-            k = Workload(kernel, size).load()
+            k = Workload.named(kernel, size).load()
             self._kernels[key] = (k, build_space(k))
         return self._kernels[key]
 

@@ -33,7 +33,7 @@ from autotune.trials.collect import DEFAULT_CSV
 
 def suite_kernels() -> set[str]:
     """The kernels of the suite's manifest: the programs the featurizer can rebuild from a name and a size."""
-    from autotune.trials.collect import ROOT
+    from autotune.trials.workloads import ROOT
 
     manifest = json.loads((ROOT / "kernels" / "manifest.json").read_text())
     return {k["file"].removesuffix(".c") for k in manifest["kernels"]}

@@ -32,8 +32,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,12 +43,14 @@ from autotune.measure.protocol import Bench, Measurement, Options
 from autotune.space import Config, Space
 from autotune.trials.recorder import Recorder
 from autotune.trials.records import config_key
+from autotune.trials.workloads import KERNEL_SETS, Workload, set_tasks, suite_tasks
+
+__all__ = ["KERNEL_SETS", "SIGNALS", "Database", "Workload", "collect", "draw", "record", "set_tasks", "suite_tasks"]
 
 if TYPE_CHECKING:
     from autotune.trials.db.schema import Program
     from autotune.trials.db.store import Appender
 
-ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEFAULT_CSV = DATA_DIR / "measurements.csv"
 FIELDS = [
@@ -77,37 +78,6 @@ FIELDS = [
     "time_utc",
 ]
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # time_utc
-
-
-@dataclass(frozen=True)
-class Workload:
-    """A suite kernel at one size preset: what a collection samples configurations of."""
-
-    kernel: str  # suite kernel name (file stem)
-    size: str  # MINI / SMALL / MEDIUM / LARGE
-
-    @property
-    def study(self) -> str:
-        return f"{self.kernel}@{self.size}"
-
-    def load(self, kernel_dir: Path | None = None) -> Kernel:
-        """The suite kernel at this size preset."""
-        return Kernel.load((kernel_dir or ROOT / "kernels") / f"{self.kernel}.c", defines=[f"{self.size}_DATASET"])
-
-
-def suite_tasks(
-    kernels: Sequence[str] | None, sizes: Sequence[str], kernel_dir: Path = ROOT / "kernels"
-) -> list[Workload]:
-    """Every (kernel, size) of the suite's manifest, or those named; a bad name is one clear error."""
-    manifest = json.loads((kernel_dir / "manifest.json").read_text())
-    names = [k["file"].removesuffix(".c") for k in manifest["kernels"]]
-    unknown = sorted(set(kernels or ()) - set(names))
-    if unknown:
-        raise UserError(f"--kernels: not in {kernel_dir}/manifest.json: {', '.join(unknown)}")
-    bad = sorted(set(sizes) - set(manifest["sizes"]))
-    if bad:
-        raise UserError(f"--sizes: unknown size {', '.join(bad)}; choose from {', '.join(manifest['sizes'])}")
-    return [Workload(n, s) for s in sizes for n in names if not kernels or n in kernels]
 
 
 def _rng(seed: int, workload: Workload, index: int, attempt: int) -> random.Random:
@@ -315,7 +285,7 @@ def collect(
     hours: float | None = None,
     max_records: int | None = None,
     options: Options | None = None,
-    kernel_dir: Path = ROOT / "kernels",
+    kernel_dir: Path | None = None,
     on_record: Callable[[dict], None] | None = None,
 ) -> int:
     """Measure until the time or record budget is spent; returns the number of new records."""

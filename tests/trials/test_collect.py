@@ -107,3 +107,17 @@ def test_kill_stops_cleanly_and_the_rerun_goes_on(tmp_path):
     again = subprocess.run([*cmd, "--max-records", "1", "--max-pairs", "5"], env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert [int(r["index"]) for r in read_rows(out)] == list(range(len(rows) + 1))
+
+
+def test_kernel_sets_name_their_folders():
+    gen = col.set_tasks(["generated"], None, ["SMALL"])
+    assert len(gen) >= 200 and {w.folder for w in gen} == {"kernels/generated"}
+    both = col.set_tasks(["suite", "generated"], ["gemm", "map-000"], ["MINI"])
+    assert both == [col.Workload("gemm", "MINI"), col.Workload("map-000", "MINI", "kernels/generated")]
+    assert both[1].load().path.parent.name == "generated"
+    assert col.Workload.named("map-000", "SMALL").folder == "kernels/generated"
+    assert col.Workload.named("gemm", "SMALL").folder == "kernels"
+    with pytest.raises(UserError, match="--set: unknown kernel set"):
+        col.set_tasks(["nosuch"], None, ["MINI"])
+    with pytest.raises(UserError, match="in none of the sets"):
+        col.set_tasks(["generated"], ["gemm"], ["MINI"])
