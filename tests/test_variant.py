@@ -35,7 +35,7 @@ def test_schedule_goes_through_the_environment():
     assert a.env["AUTOTUNE_SCHEDULE_1"] == "guided,16" and a.env["AUTOTUNE_SCHEDULE_0"] == "static"
     assert b.env["AUTOTUNE_SCHEDULE_0"] == "dynamic" and b.env["AUTOTUNE_SCHEDULE_1"] == "auto"
     text = a.source.decode()
-    assert text.count("schedule(runtime)") == 3 and "schedule(dynamic, 4)" not in text
+    assert text.count("schedule(monotonic: runtime)") == 3 and "schedule(dynamic, 4)" not in text
 
 
 def test_tile_privatises_outer_declared_loop_variables():
@@ -55,7 +55,7 @@ def test_tile_and_schedule_rewrite_one_directive_once():
     text = v.source.decode()
     assert (
         "{ autotune_set_schedule_(0);\n    #pragma omp parallel for collapse(2) private(k) private(i, j) "
-        "schedule(runtime)\n    #pragma omp tile sizes(8, 4, 1)\n    for (i = 0;" in text
+        "schedule(monotonic: runtime)\n    #pragma omp tile sizes(8, 4, 1)\n    for (i = 0;" in text
     )
     # the program-wide environment first, then each loop's in source order
     assert list(v.env) == ["OMP_NUM_THREADS", "AUTOTUNE_SCHEDULE_0", "AUTOTUNE_SCHEDULE_1", "AUTOTUNE_SCHEDULE_2"]
@@ -196,3 +196,19 @@ def test_interchange_inside_an_existing_parallel_loop(tmp_path):
     b = builder.build(k, v)
     assert b.ok, b.log
     assert _run(b, v.env) == ref
+
+
+@needs_clang
+def test_a_forced_vectorize_hint_under_a_dynamic_schedule_keeps_a_histogram_right(tmp_path):
+    """schedule(runtime) let clang treat the loop as parallel (nonmonotonic) and a forced
+    vectorize_width then miscounted `hist[bin]++`; schedule(monotonic: runtime) keeps it right."""
+    from tests.conftest import KERNELS
+
+    k = Kernel.load(KERNELS / "generated" / "reduce-004.c", defines=["SMALL_DATASET"])
+    sp = build_space(k)
+    builder = Builder(tmp_path)
+    base = _run(builder.build(k, make_variant(k, sp, sp.default())), {"OMP_NUM_THREADS": "1"})
+    cfg = sp.parse_assignments(["threads=1", "L2.schedule=dynamic", "L2.vectorize=4"])
+    v = make_variant(k, sp, cfg)
+    out = _run(builder.build(k, v), v.env)
+    assert out.splitlines()[0] == base.splitlines()[0]  # the histogram's counts line

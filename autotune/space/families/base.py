@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 # order (`omp interchange` / `omp reverse`), then `omp tile`, then the `clang loop` / `GCC unroll` hint.
 PARALLEL, ORDER, TILE, HINT = range(4)
 # Rewrites of a loop's work-sharing directive, in order: add private variables, then re-spell it with
-# `schedule(runtime)` (which re-spells every clause, the added private one included).
+# `schedule(monotonic: runtime)` (which re-spells every clause, the added private one included).
 PRIVATISE, RUNTIME_SCHEDULE = range(2)
 
 
