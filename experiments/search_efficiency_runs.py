@@ -27,6 +27,7 @@ from autotune import machine
 from autotune.kernel import Kernel
 from autotune.measure import Options
 from autotune.measure.load import quiet_gate
+from autotune.paths import CACHE_ENV
 from autotune.search.session import Budget, Session
 from autotune.search.strategies import make_sampler
 from autotune.space import Space
@@ -241,16 +242,16 @@ def zero_shot(c: Case, scorer: SurrogateScorer, land: pd.DataFrame, best: float)
 @contextlib.contextmanager
 def cold_ir_cache() -> Iterator[None]:
     """Point the IR cache (AUTOTUNE_CACHE) at an empty folder, so guided's overhead includes clang."""
-    was = os.environ.get("AUTOTUNE_CACHE")
+    was = os.environ.get(CACHE_ENV)
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["AUTOTUNE_CACHE"] = tmp
+        os.environ[CACHE_ENV] = tmp
         try:
             yield
         finally:
             if was is None:
-                os.environ.pop("AUTOTUNE_CACHE", None)
+                os.environ.pop(CACHE_ENV, None)
             else:
-                os.environ["AUTOTUNE_CACHE"] = was
+                os.environ[CACHE_ENV] = was
 
 
 class FlatPrior:

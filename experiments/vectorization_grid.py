@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from autotune.paths import CACHE_ENV
 from autotune.trials.recorder import Recorder, RecordingMismatch, Same, same_cpu
 from experiments import provenance as prov
 from experiments import vectorization_data as vd
@@ -63,7 +64,7 @@ def scratch_builder(work: Path) -> Iterator:
     never reused once the loop is recorded)."""
     from autotune.build import Builder
 
-    if os.environ.get("AUTOTUNE_CACHE"):
+    if os.environ.get(CACHE_ENV):
         yield Builder()
         return
     (work / "tmp").mkdir(parents=True, exist_ok=True)

@@ -131,45 +131,47 @@ def tune_kernel(
         space = build_space(kernel)
     sampler = make_sampler(req.strategy, space, req.seed, kernel, scorer_factory)
     log = _measurement_log(kernel, req, options, own_measurer=measurer is None)  # a bad --db: refused before timing
-    st, spec = stores.open_storage(req.storage)
-    meta = stores.make_meta(kernel, space, req.strategy, req.seed)
-    name = req.study or stores.default_study_name(kernel, meta["fingerprint"])
-    told = observe or (lambda e: None)
+    try:  # the database is closed on every way out (an error, Ctrl-C)
+        st, spec = stores.open_storage(req.storage)
+        meta = stores.make_meta(kernel, space, req.strategy, req.seed)
+        name = req.study or stores.default_study_name(kernel, meta["fingerprint"])
+        told = observe or (lambda e: None)
 
-    def note(e: Event) -> None:
-        if e.kind == "measured" and e.measurement is not None:  # a trial answered from storage is not measured
-            log.record(e.measurement, study=name, trial=e.trial)
-        told(e)
+        def note(e: Event) -> None:
+            if e.kind == "measured" and e.measurement is not None:  # a trial answered from storage is not measured
+                log.record(e.measurement, study=name, trial=e.trial)
+            told(e)
 
-    out_dir = outputs.prepare_out_dir(Path(req.out) if req.out is not None else outputs.default_out_dir(kernel))
-    with _quiet_optuna():
-        s = stores.open_study(st, name, meta, sampler, req.allow_other_machine)
-        if BASELINE_FAILED in s.user_attrs:  # found by an earlier run: the same program cannot serve now either
-            raise BaselineError(s.user_attrs[BASELINE_FAILED])
-        if measurer is None:
-            opts = options or Options(seed=req.seed)
-            bench = Bench(kernel, space, opts, Builder(Path(cache_dir) if cache_dir else None), on_wait=on_wait)
-            try:
-                bench.prepare()  # a baseline that cannot serve stops the run before any trial is added
-            except BaselineError as exc:
-                s.set_user_attr(BASELINE_FAILED, str(exc))
-                raise
-            measurer = BenchMeasurer(bench, progress)
-        size, cap = space.size(), req.budget
-        if req.strategy == "exhaustive" and cap is not None and size > cap:
-            note(
-                Event(
-                    "note",
-                    f"exhaustive: the space has {size:,} configurations, more than the budget of {cap}; "
-                    f"only the first {cap} in enumeration order will be measured (tpe or guided suit large spaces)",
+        out_dir = outputs.prepare_out_dir(Path(req.out) if req.out is not None else outputs.default_out_dir(kernel))
+        with _quiet_optuna():
+            s = stores.open_study(st, name, meta, sampler, req.allow_other_machine)
+            if BASELINE_FAILED in s.user_attrs:  # found by an earlier run: the same program cannot serve now either
+                raise BaselineError(s.user_attrs[BASELINE_FAILED])
+            if measurer is None:
+                opts = options or Options(seed=req.seed)
+                bench = Bench(kernel, space, opts, Builder(Path(cache_dir) if cache_dir else None), on_wait=on_wait)
+                try:
+                    bench.prepare()  # a baseline that cannot serve stops the run before any trial is added
+                except BaselineError as exc:
+                    s.set_user_attr(BASELINE_FAILED, str(exc))
+                    raise
+                measurer = BenchMeasurer(bench, progress)
+            size, cap = space.size(), req.budget
+            if req.strategy == "exhaustive" and cap is not None and size > cap:
+                note(
+                    Event(
+                        "note",
+                        f"exhaustive: the space has {size:,} configurations, more than the budget of {cap}; "
+                        f"only the first {cap} in enumeration order will be measured (tpe or guided suit large spaces)",
+                    )
                 )
-            )
-        # model-based searches start from the program's ways to run in parallel (discover.starting_points)
-        starts = starting_points(space) if req.strategy in ("tpe", "guided") else []
-        budget = Budget(req.budget, req.time_budget, req.early_stop)
-        outcome = Session(s, space, measurer, budget, req.strategy, req.seed, note, starts, storage=st).run()
-        result = outputs.write(s, spec, out_dir, kernel=kernel)
-    log.close()
+            # model-based searches start from the program's ways to run in parallel (discover.starting_points)
+            starts = starting_points(space) if req.strategy in ("tpe", "guided") else []
+            budget = Budget(req.budget, req.time_budget, req.early_stop)
+            outcome = Session(s, space, measurer, budget, req.strategy, req.seed, note, starts, storage=st).run()
+            result = outputs.write(s, spec, out_dir, kernel=kernel)
+    finally:
+        log.close()
     result.stop_reason = outcome.reason
     result.new_measurements = outcome.new
     return result

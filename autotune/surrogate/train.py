@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import json
 import sys
 from pathlib import Path
 
@@ -33,10 +32,9 @@ from autotune.trials.collect import DEFAULT_CSV
 
 def suite_kernels() -> set[str]:
     """The kernels of the suite's manifest: the programs the featurizer can rebuild from a name and a size."""
-    from autotune.trials.workloads import ROOT
+    from autotune.trials.workloads import KERNEL_SETS, ROOT, manifest_of
 
-    manifest = json.loads((ROOT / "kernels" / "manifest.json").read_text())
-    return {k["file"].removesuffix(".c") for k in manifest["kernels"]}
+    return set(manifest_of(ROOT / KERNEL_SETS["suite"])[0])
 
 
 def training_set(db: Path | str, cpu_model: str | None = None, ci_missed: str = "keep"):

@@ -47,18 +47,23 @@ class Workload:
         return cls(kernel, size)
 
 
+def manifest_of(kernel_dir: Path) -> tuple[list[str], list[str]]:
+    """(kernel names, size presets) of a kernel set's manifest.json: the one reader of it."""
+    manifest = json.loads((kernel_dir / "manifest.json").read_text())
+    return [k["file"].removesuffix(".c") for k in manifest["kernels"]], list(manifest["sizes"])
+
+
 def suite_tasks(
     kernels: Sequence[str] | None, sizes: Sequence[str], kernel_dir: Path = ROOT / "kernels"
 ) -> list[Workload]:
     """Every (kernel, size) of a kernel set's manifest, or those named; a bad name is one clear error."""
-    manifest = json.loads((kernel_dir / "manifest.json").read_text())
-    names = [k["file"].removesuffix(".c") for k in manifest["kernels"]]
+    names, presets = manifest_of(kernel_dir)
     unknown = sorted(set(kernels or ()) - set(names))
     if unknown:
         raise UserError(f"--kernels: not in {kernel_dir}/manifest.json: {', '.join(unknown)}")
-    bad = sorted(set(sizes) - set(manifest["sizes"]))
+    bad = sorted(set(sizes) - set(presets))
     if bad:
-        raise UserError(f"--sizes: unknown size {', '.join(bad)}; choose from {', '.join(manifest['sizes'])}")
+        raise UserError(f"--sizes: unknown size {', '.join(bad)}; choose from {', '.join(presets)}")
     folder = str(kernel_dir.resolve().relative_to(ROOT)) if kernel_dir.resolve().is_relative_to(ROOT) else "kernels"
     return [Workload(n, s, folder) for s in sizes for n in names if not kernels or n in kernels]
 
@@ -71,8 +76,7 @@ def set_tasks(sets: Sequence[str], kernels: Sequence[str] | None, sizes: Sequenc
     out: list[Workload] = []
     for s in sets:
         folder = ROOT / KERNEL_SETS[s]
-        manifest = json.loads((folder / "manifest.json").read_text())
-        names = {k["file"].removesuffix(".c") for k in manifest["kernels"]}
+        names = set(manifest_of(folder)[0])
         mine = [k for k in kernels if k in names] if kernels else None
         if kernels and not mine:
             continue
