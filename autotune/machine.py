@@ -71,4 +71,3 @@ def current() -> Machine:
         os=f"{platform.system()} {platform.release()}",
         compilers={name: compiler_version(path) for name, path in available().items()},
     )
-

@@ -33,9 +33,8 @@ from autotune.search.strategies import make_sampler
 from autotune.space import Space
 from autotune.space.discover import build_space
 from autotune.surrogate.data import Featurizer
-from autotune.surrogate.features import NAMES
 from autotune.surrogate.scorer import Surrogate, SurrogateScorer
-from autotune.surrogate.train import training_set
+from autotune.surrogate.train import fit_surrogate, training_set
 from autotune.trials.recorder import RecordingMismatch
 from autotune.trials.records import config_key, restrict, space_from_spec
 from autotune.trials.replay import ReplayMeasurer, record_space
@@ -165,10 +164,8 @@ def train_heldout(
     df = training_set(db, machine.current().cpu_model)
     df = df[~df["kernel"].isin(held_out)].reset_index(drop=True)
     df = df[featurizer.current(df)].reset_index(drop=True)  # as train.py: records the space can still express
-    X = featurizer.database(df)
-    y = df["log_speedup"].to_numpy()
-    sur = Surrogate.train(X, X[:, -len(NAMES) :], y, seed=seed, epochs=epochs)
-    sur.meta.update(want | {"records": int(len(df)), "kernels": sorted(df["kernel"].unique().tolist())})
+    sur = fit_surrogate(df, featurizer, seed=seed, epochs=epochs)
+    sur.meta.update(want)
     sur.save(out)
     return sur
 
@@ -231,7 +228,7 @@ def zero_shot(c: Case, scorer: SurrogateScorer, land: pd.DataFrame, best: float)
     picks = [land["value"].get(config_key(c.space.canonical(cfg)), np.nan) for cfg in ranked["config"]]
     ok = land[land["value"] > 0]
     configs = [json.loads(k) for k in ok.index]
-    pred, _ = scorer.sur.full.predict(scorer.fz.features(c.kernel, c.space, configs, scorer.cores))
+    pred, _ = scorer.sur.full.predict(scorer.fz.features(c.kernel, c.space, configs, scorer.cores, scorer.baseline()))
     return {
         "predict_top1": float(picks[0]) / best if picks else float("nan"),
         "predict_top5": float(np.nanmax(picks)) / best if picks else float("nan"),
@@ -273,17 +270,23 @@ def run_case(c: Case, sur: Surrogate, fz: Featurizer, seeds: list[int], budgets:
     best = float(land["value"].max())
     top = max(budgets)
     cores = machine.usable_cores()
+    base_s = float(pd.to_numeric(pd.read_csv(c.csv)["baseline_seconds"], errors="coerce").median())  # as recorded
 
     def factory(kernel, space):
         """A cold scorer, as a fresh `autotune run` on a new kernel has: no IR or embedding cached yet."""
         cold = Featurizer(Embedder(model=fz.embedder.model, cache_dir=None, modality=fz.embedder.modality))
-        return SurrogateScorer(kernel, space, sur, cold, cores)
+        return SurrogateScorer(kernel, space, sur, cold, cores, base_s)
 
     factories = {
         "guided": factory,
-        "guided-knobs": lambda kernel, space: SurrogateScorer(kernel, space, sur, Featurizer(None), cores),
+        "guided-knobs": lambda kernel, space: SurrogateScorer(kernel, space, sur, Featurizer(None), cores, base_s),
         "guided-flat": lambda kernel, space: SurrogateScorer(
-            kernel, space, Surrogate(FlatPrior(sur.full), FlatPrior(sur.knobs), sur.meta), Featurizer(None), cores
+            kernel,
+            space,
+            Surrogate(FlatPrior(sur.full), FlatPrior(sur.knobs), sur.meta),
+            Featurizer(None),
+            cores,
+            base_s,
         ),
     }
     rows = []

@@ -34,6 +34,7 @@ run() { echo "== python -m $*" >&2; /usr/bin/time -f "   %e s" python -m "$@"; }
 run experiments.devmap --seeds 3 --epochs 150 --random-modalities fused,text,graph
 run experiments.coarsening --seeds 3 --epochs 400
 run experiments.search_efficiency
+run experiments.transfer --seeds 2  # from the committed collect CSVs; embeds the tuned regions (cached)
 if [ -f results/vectorization_grid.csv ]; then
   run experiments.vectorization --seeds 3
 else

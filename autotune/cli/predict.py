@@ -31,16 +31,26 @@ def cmd_predict(a: argparse.Namespace) -> int:
     space = space_of(kernel)
     table = rank(kernel, space, top=a.top, pool=a.pool, seed=a.seed)
     if a.json:
-        print(json.dumps(table[["predicted_speedup", "low", "high", "embedded", "config"]].to_dict("records")))
+        cols = ["predicted_speedup", "low", "high", "spread", "confident", "embedded", "config"]
+        print(json.dumps(table[cols].to_dict("records")))
         return 0
     from rich.table import Table
 
-    t = Table(title=f"{kernel.path.name}: zero-shot ranking of {a.pool} sampled configurations (no timing)")
-    for col in ("#", "predicted", "range (1 sd)", "IR", "changed knobs"):
+    t = Table(
+        title=f"{kernel.path.name}: zero-shot ranking of {a.pool} configurations near the default (none timed)",
+        caption="ranked by the lower bound (mean - 1 sd); confident: even the lower bound beats the program as given",
+    )
+    for col in ("#", "predicted", "range (1 sd)", "confident", "IR", "changed knobs"):
         t.add_column(col)
     for i, row in enumerate(table.itertuples(), 1):
         changed = " ".join(f"{k}={v}" for k, v in row.changed.items()) or "(default)"
         ir = "yes" if row.embedded else "no (knob-only)"
-        t.add_row(str(i), f"{row.predicted_speedup:.2f}x", f"{row.low:.2f}-{row.high:.2f}", ir, changed)
+        sure = "yes" if row.confident else "no"
+        t.add_row(str(i), f"{row.predicted_speedup:.2f}x", f"{row.low:.2f}-{row.high:.2f}", sure, ir, changed)
     console().print(t)
+    if not table["confident"].any():
+        console().print(
+            "No configuration is predicted faster than the program as given with confidence: "
+            "measure instead (`autotune run`), which verifies and times every candidate."
+        )
     return 0

@@ -116,6 +116,13 @@ class Bench:
         )
 
     @property
+    def baseline_seconds(self) -> float:
+        """The untransformed program's time (its first run; the region's where it has a timer)."""
+        self.prepare()
+        assert self._base_timed is not None
+        return self._base_timed.seconds
+
+    @property
     def reference_output(self) -> str:
         self.prepare()
         assert self._reference is not None

@@ -27,6 +27,7 @@ from autotune.build.ir import IRGenError, variant_ir
 from autotune.kernel import Kernel
 from autotune.space import Config, Space
 from autotune.surrogate.features import knob_features
+from autotune.surrogate.region import region_ir
 from autotune.trials.workloads import Workload
 from autotune.variant import make_variant
 
@@ -95,7 +96,8 @@ class Featurizer:
     """Embeds variants of suite kernels (or any kernel) with one encoder, caching by IR hash.
 
     `embedder` is an `encoder.embedding.Embedder` (the shipped weights, or a
-    random-init control); `None` gives knob features only.
+    random-init control); `None` gives knob features only. `region` (the default) embeds
+    the IR of the tuned region (`autotune.surrogate.region`), not the whole module.
 
     `no_embedding` is recorded beside the features of every `embeddings`,
     `features` and `database` call: one boolean per row of that call, True where
@@ -105,6 +107,7 @@ class Featurizer:
 
     embedder: object | None
     jobs: int = 2
+    region: bool = True
     no_embedding: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     _kernels: dict[tuple[str, str], tuple[Kernel, Space]] = field(default_factory=dict)
     _base: dict[int, np.ndarray] = field(default_factory=dict)
@@ -131,6 +134,8 @@ class Featurizer:
         def one(c: Config) -> str | None:
             try:
                 text = irmod.normalize(variant_ir(kernel, make_variant(kernel, space, c)))
+                if self.region:
+                    text = region_ir(text)
                 check_embeddable(text, str(kernel.path))  # too big or no function: no embedding either
                 return text
             except (IRGenError, irmod.IRError):
@@ -162,9 +167,19 @@ class Featurizer:
             out[have, len(base) :] = vecs - base
         return out
 
-    def features(self, kernel: Kernel, space: Space, configs: Sequence[Config], cores: int) -> np.ndarray:
-        """[n, dim]: embeddings (see `embeddings`) then knob features; `self.no_embedding` marks rows without IR."""
-        knobs = np.stack([knob_features(space, c, cores) for c in configs]) if configs else np.zeros((0, 0))
+    def features(
+        self, kernel: Kernel, space: Space, configs: Sequence[Config], cores: int, baseline_s: float | Sequence[float]
+    ) -> np.ndarray:
+        """[n, dim]: embeddings (see `embeddings`) then knob features; `self.no_embedding` marks rows without IR.
+
+        `baseline_s`: the untransformed program's region time, one for all rows or one per row.
+        """
+        base = np.broadcast_to(np.asarray(baseline_s, float), (len(configs),))
+        knobs = (
+            np.stack([knob_features(space, c, cores, float(b)) for c, b in zip(configs, base, strict=True)])
+            if configs
+            else np.zeros((0, 0))
+        )
         if self.embedder is None:
             self.no_embedding = np.zeros(len(configs), bool)
             return knobs.astype(np.float32)
@@ -192,7 +207,46 @@ class Featurizer:
         for (kernel, size), rows in df.groupby(["kernel", "size"], sort=True):
             k, space = self.suite(kernel, size)
             cores = int(rows["cores"].iloc[0]) if "cores" in rows else 2
-            out[rows.index.to_numpy()] = self.features(k, space, list(rows["config"]), cores)
+            base = rows["baseline_s"].astype(float).to_numpy()
+            out[rows.index.to_numpy()] = self.features(k, space, list(rows["config"]), cores, base)
             missing[rows.index.to_numpy()] = self.no_embedding
         self.no_embedding = missing
         return out
+
+
+def with_anchors(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` and, per kernel and size, one row for its default configuration: speedup 1 by definition.
+
+    Why: a speedup is measured against the untransformed program, so every workload has one
+    exactly known point, the default, at log speedup 0. With it a workload of one measured
+    record still gives a within-workload comparison (better or worse than doing nothing), which
+    is what the ranking loss learns from. Its baseline time is the median of the workload's.
+    Anchor rows have `anchor` True (the measured ones False) and the default's `changed` ({}).
+    """
+    from autotune.space.discover import build_space
+    from autotune.trials.records import config_key
+
+    rows = []
+    for (kernel, size), g in df.groupby(["kernel", "size"], sort=True):
+        space = build_space(Workload.named(kernel, size).load())
+        default = space.default()
+        first = g.iloc[0].to_dict()
+        first.update(
+            config=default,
+            changed="{}",
+            config_key=config_key(default),
+            speedup=1.0,
+            log_speedup=0.0,
+            ci_low=1.0,
+            ci_high=1.0,
+            baseline_s=float(g["baseline_s"].astype(float).median()),
+            candidate_s=float(g["baseline_s"].astype(float).median()),
+            ci_met=True,
+            index=-1,
+        )
+        rows.append(first)
+    anchors = pd.DataFrame(rows, columns=df.columns)
+    anchors["anchor"] = True
+    out = pd.concat([df.assign(anchor=False), anchors], ignore_index=True)
+    out["ci_met"] = out["ci_met"].astype("boolean")
+    return out

@@ -5,6 +5,12 @@ Why summaries and not the knobs themselves: every kernel has its own loops
 the same columns for all of them. What a knob did to the code is in the IR
 embedding; these columns carry what the IR cannot show (threads, schedules,
 chunks are runtime settings) and a coarse summary of the rest.
+
+The last columns describe the workload rather than the configuration: how long the
+untransformed program's region runs (the measured baseline time: a 5 ms region pays for a
+second thread's start-up, a 500 ms one does not) and the shape of its space (parallel sites,
+tunable loops, tileable nests). They are what lets one model rank configurations of programs
+of very different sizes.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from autotune.space.cparse import SCHEDULE_KINDS
 
 OPT_LEVELS = ("O1", "O2", "O3", "Ofast")
 HINTS = ("unroll", "vectorize", "interleave")
+CONTEXT = ["log10_baseline_s", "sites_log2", "loops_log2", "tile_nests_log2"]  # the workload's, not the config's
 NAMES: list[str] = [
     "threads_frac",
     *(f"sched_{k}" for k in SCHEDULE_KINDS),
@@ -32,6 +39,7 @@ NAMES: list[str] = [
     "tile_log2",
     "param_changed",
     "cores_log2",
+    *CONTEXT,
 ]
 
 
@@ -39,8 +47,8 @@ def _log2(v) -> float:
     return math.log2(v) if isinstance(v, int) and v > 0 else 0.0
 
 
-def knob_features(space: Space, config: Config, cores: int) -> np.ndarray:
-    """One row of len(NAMES) floats, roughly in [0, 1]."""
+def knob_features(space: Space, config: Config, cores: int, baseline_s: float) -> np.ndarray:
+    """One row of len(NAMES) floats, roughly in [0, 1]; `baseline_s`: the baseline's region time in seconds."""
     f = dict.fromkeys(NAMES, 0.0)
     if "threads" in space:
         f["threads_frac"] = float(config["threads"]) / max(1, cores)
@@ -80,4 +88,8 @@ def knob_features(space: Space, config: Config, cores: int) -> np.ndarray:
     if params:
         f["param_changed"] = sum(config[k.name] != k.default for k in params) / len(params)
     f["cores_log2"] = math.log2(max(1, cores)) / 7
+    f["log10_baseline_s"] = (math.log10(max(baseline_s, 1e-6)) + 3) / 3  # 1 ms -> 0, 1 s -> 1
+    f["sites_log2"] = math.log2(1 + len(sites)) / 4
+    f["loops_log2"] = math.log2(1 + sum(k.name.endswith(".unroll") for k in space.knobs)) / 5
+    f["tile_nests_log2"] = math.log2(1 + len(nests)) / 3
     return np.array([f[n] for n in NAMES], dtype=np.float32)

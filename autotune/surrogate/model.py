@@ -56,24 +56,53 @@ class Ensemble:
     def _x(self, X: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(((X - self.mu) / self.sd).astype(np.float32))
 
-    def fit(self, X: np.ndarray, y: np.ndarray, epochs: int = 200, lr: float = 2e-3, wd: float = 1e-3) -> Ensemble:
-        with one_thread():
-            return self._fit(X, y, epochs, lr, wd)
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        epochs: int = 200,
+        lr: float = 2e-3,
+        wd: float = 1e-3,
+        groups: np.ndarray | None = None,
+        w: np.ndarray | None = None,
+        rank: float = 1.0,
+    ) -> Ensemble:
+        """Fit every member on a bootstrap of the groups (of the rows, without `groups`).
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, epochs: int, lr: float, wd: float) -> Ensemble:
+        `groups`: one id per row, the workload it measures (kernel and size). With groups the
+        loss adds `rank` times a pairwise ranking loss over rows of the same group (RankNet:
+        the logistic loss of the predicted difference, for pairs whose measured log speedups
+        differ by more than `RANK_GAP`), because what a search needs is the order of one
+        kernel's configurations, not the level of speedups across kernels; and each member
+        resamples whole groups, so its spread says how much the prediction depends on which
+        kernels it saw. `w`: a weight per row (records whose CI missed its target may weigh less).
+        """
+        with one_thread():
+            return self._fit(X, y, epochs, lr, wd, groups, w, rank)
+
+    def _fit(self, X, y, epochs, lr, wd, groups, w, rank) -> Ensemble:
         self.mu = X.mean(0).astype(np.float32)
         self.sd = (X.std(0) + 1e-3).astype(np.float32)
         xt, yt = self._x(X), torch.from_numpy(y.astype(np.float32))
+        wt = torch.ones(len(X)) if w is None else torch.from_numpy(np.asarray(w, np.float32))
+        gid = np.arange(len(X)) if groups is None else np.unique(np.asarray(groups), return_inverse=True)[1]
+        members_of = [np.flatnonzero(gid == g) for g in range(gid.max() + 1)] if len(X) else []
         rng = np.random.default_rng(self.seed)
+        per_batch = max(1, round(64 * len(members_of) / max(1, len(X))))  # about 64 rows a batch
         for net in self.nets:
-            idx = torch.from_numpy(rng.integers(0, len(X), len(X)))  # bootstrap sample
+            picks = rng.integers(0, len(members_of), len(members_of))  # bootstrap sample of groups
             opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=wd)
             net.train()
             for _ in range(epochs):
-                perm = idx[torch.randperm(len(idx))]
-                for k in range(0, len(perm), 64):
-                    b = perm[k : k + 64]
-                    loss = nn.functional.huber_loss(net(xt[b]).squeeze(-1), yt[b], delta=0.5)
+                order = rng.permutation(picks)
+                for k in range(0, len(order), per_batch):
+                    parts = [members_of[g] for g in order[k : k + per_batch]]
+                    b = torch.from_numpy(np.concatenate(parts))
+                    pred = net(xt[b]).squeeze(-1)
+                    point = nn.functional.huber_loss(pred, yt[b], delta=0.5, reduction="none")
+                    loss = (point * wt[b]).sum() / wt[b].sum().clamp_min(1e-6)
+                    if groups is not None and rank > 0:
+                        loss = loss + rank * _pair_loss(pred, yt[b], wt[b], torch.from_numpy(gid[b.numpy()]))
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
@@ -106,6 +135,19 @@ class Ensemble:
             net.load_state_dict(sd)
             net.eval()
         return e
+
+
+RANK_GAP = 0.02  # log speedups closer than this (2%, the CI target) are not ordered by the ranking loss
+
+
+def _pair_loss(pred: torch.Tensor, y: torch.Tensor, w: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """RankNet loss over the pairs of a batch in one group whose measured order is clear."""
+    ordered = (g[:, None] == g[None, :]) & (y[:, None] - y[None, :] > RANK_GAP)  # i measured faster than j
+    if not bool(ordered.any()):
+        return pred.sum() * 0.0
+    margin = pred[:, None] - pred[None, :]
+    pw = (w[:, None] * w[None, :])[ordered]
+    return (nn.functional.softplus(-margin[ordered]) * pw).sum() / pw.sum().clamp_min(1e-6)
 
 
 def gp_residual(Xtr: np.ndarray, r: np.ndarray, Xte: np.ndarray, noise: float = 0.2) -> tuple[np.ndarray, np.ndarray]:

@@ -42,6 +42,7 @@ class Surrogate:
 
     @classmethod
     def train(cls, X_full: np.ndarray, X_knobs: np.ndarray, y: np.ndarray, seed: int = 0, **kw) -> Surrogate:
+        """Both priors on the same rows; `kw` goes to `Ensemble.fit` (groups, w, rank, epochs)."""
         full = Ensemble(X_full.shape[1], seed=seed).fit(X_full, y, **kw)
         knobs = Ensemble(X_knobs.shape[1], seed=seed).fit(X_knobs, y, **kw)
         return cls(full, knobs, {"records": int(len(y))})
@@ -76,8 +77,17 @@ def refined(prior: Ensemble, X_hist: np.ndarray, y_hist: np.ndarray, X: np.ndarr
 class SurrogateScorer:
     """Expected improvement of log speedup over the study's best, from the refined surrogate."""
 
-    def __init__(self, kernel: Kernel, space: Space, surrogate: Surrogate, featurizer: Featurizer, cores: int) -> None:
+    def __init__(
+        self,
+        kernel: Kernel,
+        space: Space,
+        surrogate: Surrogate,
+        featurizer: Featurizer,
+        cores: int,
+        baseline_s: float | None = None,
+    ) -> None:
         self.kernel, self.space, self.sur, self.fz, self.cores = kernel, space, surrogate, featurizer, cores
+        self.baseline_s = baseline_s  # the untransformed program's time: the study's, else one run of it
         self.last_seconds = 0.0
         self.last_no_embedding = 0  # candidates of the last `score` chosen for the full model but without IR
 
@@ -89,10 +99,27 @@ class SurrogateScorer:
         configs = [self.space.canonical({n: row[n] for n in names if n in row}) for _, row in ok.iterrows()]
         return configs, np.log(ok["speedup"].astype(float).to_numpy())
 
+    def baseline(self, history: pd.DataFrame | None = None) -> float:
+        """The baseline time the surrogate reads: the study's measurements', else given, else one run.
+
+        Why measured: the knobs that pay off depend on how long the region runs (a second thread
+        costs its start-up), and a run of the untransformed program is the only honest way to know.
+        """
+        if history is not None and len(history) and "baseline_seconds" in history:  # History.frame()'s column
+            seen = pd.to_numeric(history["baseline_seconds"], errors="coerce").dropna()
+            if len(seen):
+                self.baseline_s = float(seen.median())
+        if self.baseline_s is None:
+            from autotune.measure.protocol import Bench
+
+            self.baseline_s = Bench(self.kernel, self.space).baseline_seconds
+        return self.baseline_s
+
     def score(self, candidates: list[Config], history: pd.DataFrame) -> np.ndarray:
         from autotune.variant import make_variant
 
         t0 = time.perf_counter()
+        base_s = self.baseline(history)
         hist_cfg, y = self._history(history)
         best = float(y.max()) if len(y) else 0.0  # the baseline is speedup 1
         kf = self.fz.features
@@ -112,9 +139,13 @@ class SurrogateScorer:
         scores = np.full(len(candidates), -np.inf)
         if self.fz.embedder is not None and chosen:
             with one_thread():  # the encoder's small matrices: one thread, no spinning against the other core
-                Xf = kf(self.kernel, self.space, [candidates[i] for i in chosen], self.cores)
+                Xf = kf(self.kernel, self.space, [candidates[i] for i in chosen], self.cores, base_s)
                 no_emb = self.fz.no_embedding.copy()
-                Xf_h = kf(self.kernel, self.space, hist_cfg, self.cores) if hist_cfg else np.zeros((0, Xf.shape[1]))
+                Xf_h = (
+                    kf(self.kernel, self.space, hist_cfg, self.cores, base_s)
+                    if hist_cfg
+                    else np.zeros((0, Xf.shape[1]))
+                )
                 h_emb = ~self.fz.no_embedding if hist_cfg else np.ones(0, bool)
             mf, sf = refined(self.sur.full, Xf_h[h_emb], y[h_emb], Xf)
             scores[chosen] = expected_improvement(mf, sf, best)
@@ -134,7 +165,7 @@ class SurrogateScorer:
 
     def knob_vector(self, config: Config) -> np.ndarray:
         """The knob-only prior's input for `config` on this machine's cores (`features.knob_features`)."""
-        return knob_features(self.space, config, self.cores)
+        return knob_features(self.space, config, self.cores, self.baseline())
 
 
 def make_scorer(kernel: Kernel, space: Space) -> SurrogateScorer:

@@ -1,15 +1,19 @@
 """Train the shipped surrogate on the measurement database.
 
-    python -m autotune.surrogate.train [--db autotune/data/measurements.csv] [--out autotune/data/surrogate.pt]
+    python -m autotune.surrogate.train [--db autotune/data/generated.csv,autotune/data/measurements.csv]
 
 Only records measured on this CPU model are used (speedups do not transfer
-between machines), and only verified `ok` ones (failures carry no speedup).
+between machines), only verified `ok` ones (failures carry no speedup), and only
+of kernels the featurizer can rebuild from a name (the suite's and the generator's,
+`Workload.named`): a record of a user's own program from `autotune run` names a file
+that may be gone. Every workload also gets its default configuration as an anchor at
+speedup 1 (`data.with_anchors`), and the ensemble learns the order of each workload's
+configurations (a ranking loss within the workload) as well as their speedups.
 
-`--db` is a collect CSV (the default: the committed training file) or a SQLAlchemy URL of the
-measurement database (`autotune.trials.db`, e.g. sqlite:///.autotune/measurements.db); from the
-database only suite kernels at a size preset are used (the featurizer rebuilds their IR).
-Records whose CI missed its target are kept (`--ci-missed keep`, what the shipped surrogate was
-trained with), given less weight (`downweight`) or left out (`drop`).
+`--db` is one or more collect CSVs (comma-separated) or a SQLAlchemy URL of the measurement
+database (`autotune.trials.db`, e.g. sqlite:///.autotune/measurements.db).
+Records whose CI missed its target are kept (`--ci-missed keep`), given less weight
+(`downweight`) or left out (`drop`).
 """
 
 from __future__ import annotations
@@ -24,57 +28,91 @@ import numpy as np
 
 from autotune import machine
 from autotune.errors import UserError
-from autotune.surrogate.data import CI_MISSED, Featurizer, is_database, load_records, weights
+from autotune.surrogate.data import CI_MISSED, Featurizer, is_database, load_records, weights, with_anchors
 from autotune.surrogate.features import NAMES
 from autotune.surrogate.scorer import MODALITY, WEIGHTS, Surrogate
-from autotune.trials.collect import DEFAULT_CSV
+from autotune.trials.collect import DATA_DIR, DEFAULT_CSV
+
+# the committed training files: the generator's kernels, then the suite's
+DEFAULT_TRAINING = f"{DATA_DIR / 'generated.csv'},{DEFAULT_CSV}"
 
 
-def suite_kernels() -> set[str]:
-    """The kernels of the suite's manifest: the programs the featurizer can rebuild from a name and a size."""
+def known_kernels() -> set[str]:
+    """The kernels of the suite's and the generator's manifests: those the featurizer can rebuild by name."""
     from autotune.trials.workloads import KERNEL_SETS, ROOT, manifest_of
 
-    return set(manifest_of(ROOT / KERNEL_SETS["suite"])[0])
+    out: set[str] = set()
+    for folder in KERNEL_SETS.values():
+        if (ROOT / folder / "manifest.json").is_file():
+            out |= set(manifest_of(ROOT / folder)[0])
+    return out
 
 
 def training_set(db: Path | str, cpu_model: str | None = None, ci_missed: str = "keep"):
-    """The rows a surrogate for this machine may learn from (`ci_missed="drop"`: only CIs that met the target)."""
-    if not is_database(db) and not Path(db).exists():
-        raise UserError(f"{db}: no measurement database; collect one with `autotune collect`")
-    df = load_records(db)
+    """The rows a surrogate for this machine may learn from (`ci_missed="drop"`: only CIs that met the target).
+
+    `db`: a collect CSV, several comma-separated, or a measurement database URL.
+    """
+    import pandas as pd
+
+    sources = [db] if is_database(db) else [Path(p) for p in str(db).split(",") if p.strip()]
+    for src in sources:
+        if not is_database(src) and not Path(src).exists():
+            raise UserError(f"{src}: no measurement database; collect one with `autotune collect`")
+    df = pd.concat([load_records(src) for src in sources], ignore_index=True)
     keep = (df["status"] == "ok") & (df["verified"] == 1)
     if cpu_model is not None:
         keep &= df["cpu_model"] == cpu_model
-    if is_database(db):  # records of `run` and `measure` may be of any program
-        keep &= df["kernel"].isin(suite_kernels()) & df["size"].notna()
+    keep &= df["kernel"].isin(known_kernels()) & df["size"].notna()  # `run` and `measure` record any program
     if ci_missed == "drop":
         keep &= df["ci_met"].eq(True).fillna(False)
     return df[keep].reset_index(drop=True)
 
 
-def by_weight(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows repeated in proportion to their weight (1, or 1/k), rows of weight 0 left out.
+def fit_surrogate(
+    df,
+    featurizer: Featurizer,
+    seed: int = 0,
+    epochs: int = 200,
+    ci_missed: str = "keep",
+    ci_missed_weight: float = 0.5,
+    rank: float = 1.0,
+) -> Surrogate:
+    """The surrogate of a training set (`training_set` rows whose space still expresses them).
 
-    Why repetition: the ensemble fits each member on a uniform bootstrap of the rows, so a row
-    present k times is drawn k times as often, which is what a weight means there. All weights
-    1 return X and y as they are.
+    The one recipe the trainer and the experiments share: every workload's default as an anchor,
+    weights for records whose CI missed, groups by workload for the ranking loss and the bootstrap.
     """
-    part = w[(w > 0) & (w < 1)]
-    if not len(part):
-        keep = w > 0
-        return (X, y) if keep.all() else (X[keep], y[keep])
-    reps = np.rint(w * max(1, round(1 / part.min()))).astype(int)
-    return np.repeat(X, reps, 0), np.repeat(y, reps)
+    df = with_anchors(df)
+    X = featurizer.database(df)
+    y = df["log_speedup"].to_numpy(float)
+    w = weights(df, ci_missed, ci_missed_weight)
+    groups = (df["kernel"] + "@" + df["size"]).to_numpy()
+    sur = Surrogate.train(X, X[:, -len(NAMES) :], y, seed=seed, epochs=epochs, groups=groups, w=w, rank=rank)
+    sur.meta.update(
+        {
+            "records": int((~df["anchor"]).sum()),
+            "kernels": sorted(df["kernel"].unique().tolist()),
+            "rank": rank,
+            "region": featurizer.region,
+            "log_speedup_mean": float(np.mean(y)),
+        }
+    )
+    return sur
 
 
 def db_digest(db: Path | str) -> str:
-    """What the surrogate records of its data: the CSV's bytes, or the database read as that CSV."""
-    if not is_database(db):
-        return hashlib.sha256(Path(db).read_bytes()).hexdigest()[:16]
-    from autotune.trials.db.csvio import collect_csv_text
-    from autotune.trials.db.store import Store
+    """What the surrogate records of its data: the CSVs' bytes, or the database read as that CSV."""
+    h = hashlib.sha256()
+    if is_database(db):
+        from autotune.trials.db.csvio import collect_csv_text
+        from autotune.trials.db.store import Store
 
-    return hashlib.sha256(collect_csv_text(Store.open(str(db), existing=True).rows()).encode()).hexdigest()[:16]
+        h.update(collect_csv_text(Store.open(str(db), existing=True).rows()).encode())
+    else:
+        for p in str(db).split(","):
+            h.update(Path(p.strip()).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     from encoder.embedding import Embedder
 
     ap = argparse.ArgumentParser(prog="python -m autotune.surrogate.train", description=__doc__.split("\n")[0])
-    ap.add_argument("--db", default=str(DEFAULT_CSV), help="a collect CSV (default) or a measurement database URL")
+    ap.add_argument("--db", default=DEFAULT_TRAINING, help="collect CSVs, comma-separated, or a database URL")
     ap.add_argument("--out", default=str(WEIGHTS))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--epochs", type=int, default=200)
@@ -95,26 +133,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not 0 < a.ci_missed_weight <= 1:
             raise UserError(f"--ci-missed-weight {a.ci_missed_weight:g}: give a weight above 0 and at most 1")
-        db = a.db if is_database(a.db) else Path(a.db)
-        df = training_set(db, machine.current().cpu_model, a.ci_missed)
+        df = training_set(a.db, machine.current().cpu_model, a.ci_missed)
         if len(df) < 20:
             raise UserError(f"{a.db}: {len(df)} usable records on this machine; collect more (`autotune collect`)")
         fz = Featurizer(Embedder(cache_dir=Path(".encoder-cache"), modality=a.modality))
         df = df[fz.current(df)].reset_index(drop=True)
-        X, y = by_weight(fz.database(df), df["log_speedup"].to_numpy(), weights(df, a.ci_missed, a.ci_missed_weight))
-        sur = Surrogate.train(X, X[:, -len(NAMES) :], y, seed=a.seed, epochs=a.epochs)
+        sur = fit_surrogate(df, fz, a.seed, a.epochs, a.ci_missed, a.ci_missed_weight)
         sur.meta.update(
             {
-                "records": int(len(df)),
-                "kernels": sorted(df["kernel"].unique().tolist()),
-                "db_sha256": db_digest(db),
+                "db_sha256": db_digest(a.db),
                 "encoder_sha256": hashlib.sha256(ENCODER_WEIGHTS.read_bytes()).hexdigest()[:16],
                 "cpu_model": machine.current().cpu_model,
                 "trained_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
                 "seed": a.seed,
                 "modality": a.modality,
                 "epochs": a.epochs,
-                "log_speedup_mean": float(np.mean(y)),
             }
         )
         if a.ci_missed != "keep":  # the default leaves the record as it always was

@@ -38,5 +38,18 @@ def test_predict_ranks_with_the_shipped_surrogate():
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     assert len(rows) == 3
-    assert [x["predicted_speedup"] for x in rows] == sorted((x["predicted_speedup"] for x in rows), reverse=True)
+    assert [x["low"] for x in rows] == sorted((x["low"] for x in rows), reverse=True)  # by the lower bound
     assert all(x["low"] <= x["predicted_speedup"] <= x["high"] for x in rows)
+    assert all(x["confident"] == (x["low"] > 1) for x in rows)
+    assert all(1 <= len(x["config"]) and x["spread"] >= 0 for x in rows)
+
+
+def test_predict_proposes_only_configurations_near_the_default():
+    from autotune.kernel import Kernel
+    from autotune.space.discover import build_space
+    from autotune.surrogate.predict import MAX_CHANGED, candidate_pool
+
+    space = build_space(Kernel.load(KERNELS / "heat-3d.c"))
+    pool = candidate_pool(space, 60, seed=1)
+    assert len(pool) == 60
+    assert all(1 <= len(space.changed(c)) <= MAX_CHANGED for c in pool)

@@ -51,7 +51,6 @@ def test_windows_cover_long_sequences():
     assert short == [[tk.CLS, 5, 6]]
 
 
-
 @needs_clang
 def test_encode_head_is_the_head_of_the_whole_encoding():
     """The embedder tokenises only a module's head; it must be exactly what the whole gives."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import sys
-from collections import Counter
 
 import numpy as np
 import optuna
@@ -203,18 +202,53 @@ def test_tpe_duplicates_are_answered_from_storage_and_cannot_loop(tmp_path):
 
 
 def test_guided_pool_is_valid_unmeasured_and_the_best_scored_is_measured(tmp_path):
+    from autotune.search.strategies.guided import START_PICKS, lever_signature
+
     scorer = HashScorer()
     result, m = run("guided", tmp_path, budget=15, scorer=scorer)
-    assert len(scorer.calls) == 14  # every trial after the baseline asked the scorer once
-    for (cands, history, scores), measured in zip(scorer.calls, m.calls[1:], strict=True):
+    proposals = list(result.trials["proposal"][1:])
+    scored = [p for p in proposals if not p.startswith("explore")]
+    assert len(scorer.calls) == len(scored)  # every scored trial after the baseline asked the scorer once
+    measured = [k for k, p in zip(m.calls[1:], proposals, strict=True) if not p.startswith("explore")]
+    starts = []
+    for (cands, history, scores), key, proposal in zip(scorer.calls, measured, scored, strict=True):
         done = set(history["key"])
         assert len(history) == len(done) >= 1
         assert cands and len({config_key(c) for c in cands}) == len(cands)
         for c in cands:
             assert m.space.is_valid(c) and config_key(c) not in done
-        assert config_key(cands[int(np.argmax(scores))]) == measured
-    sources = Counter(result.trials["proposal"][1:])
-    assert set(sources) <= {"neighbour", "tpe", "random"}
+        if proposal != "start":
+            assert config_key(cands[int(np.argmax(scores))]) == key
+            continue
+        # a start pick: the best-scored candidate whose big levers differ from the earlier start picks'
+        used = {lever_signature(m.space, c) for c in starts}
+        fresh = [i for i in np.argsort(-scores) if lever_signature(m.space, cands[i]) not in used]
+        assert config_key(cands[fresh[0]]) == key
+        starts.append(cands[fresh[0]])
+    assert proposals[:START_PICKS] == ["start"] * START_PICKS
+    assert len({lever_signature(m.space, c) for c in starts}) == START_PICKS
+    assert set(proposals) <= {"start", "neighbour", "tpe", "random", "explore-tpe", "explore-unvaried"}
+
+
+def test_guided_explores_when_its_picks_stop_improving(tmp_path):
+    """A scorer that is confidently wrong (it prefers what measures slowest) must not hold the search."""
+    import pandas as pd
+
+    from autotune.search.strategies.guided import STALL
+
+    speed = pd.read_csv(REPLAY).set_index("key")["speedup"].fillna(0).to_dict()
+
+    class Wrong:
+        def score(self, candidates, history):
+            return -np.array([speed[config_key(c)] for c in candidates], float)
+
+    result, m = run("guided", tmp_path, budget=20, scorer=Wrong())
+    proposals = list(result.trials["proposal"])
+    explored = [i for i, p in enumerate(proposals) if p.startswith("explore")]
+    assert explored, "no exploration in 20 trials"
+    best = np.maximum.accumulate(result.trials["speedup"].fillna(0).to_numpy())
+    for i in explored:  # it explores only after STALL measurements without a new best
+        assert (best[i - STALL : i] == best[i - 1]).all()
 
 
 def test_guided_neighbours_change_one_active_knob(replay):

@@ -25,8 +25,8 @@ def test_knob_features_have_one_length_and_stay_in_range(name):
     k = Kernel.load(KERNELS / f"{name}.c")
     space = build_space(k)
     rng = random.Random(0)
-    rows = [knob_features(space, space.sample(rng), 2) for _ in range(30)]
-    rows.append(knob_features(space, space.default(), 2))
+    rows = [knob_features(space, space.sample(rng), 2, 0.1) for _ in range(30)]
+    rows.append(knob_features(space, space.default(), 2, 0.1))
     X = np.stack(rows)
     assert X.shape == (31, len(NAMES))
     assert np.isfinite(X).all() and X.min() >= 0 and X.max() <= 1.5
@@ -91,7 +91,7 @@ def test_scorer_embeds_the_best_builds_and_uses_the_target_history(tmp_path, mon
     sur = sc.Surrogate.train(X, X[:, -len(NAMES) :], df["log_speedup"].to_numpy(), epochs=20)
     k = Kernel.load(KERNELS / "jacobi-1d.c", defines=["MINI_DATASET"])
     space = build_space(k)
-    scorer = sc.SurrogateScorer(k, space, sur, fz, cores=2)
+    scorer = sc.SurrogateScorer(k, space, sur, fz, cores=2, baseline_s=0.01)
     rng = random.Random(1)
     cands = [space.sample(rng) for _ in range(16)]
     hist = pd.DataFrame(
@@ -132,13 +132,13 @@ def test_variants_without_ir_are_marked_not_given_a_silent_zero_embedding(params
     k, space, fz, _ = params_case
     d = space.default()
     configs = [d, {**d, **_NO_IR}, {**d, "BLOCK": 8}]
-    X = fz.features(k, space, configs, cores=2)
+    X = fz.features(k, space, configs, cores=2, baseline_s=0.1)
     e = fz.embedder.dim
     assert fz.no_embedding.tolist() == [False, True, False]
     assert not X[1, : 2 * e].any() and X[0, :e].any() and X[2, :e].any()  # the zeros are exactly the marked row
     assert fz.embeddings(k, space, configs[1:]).shape == (2, 2 * e) and fz.no_embedding.tolist() == [True, False]
     knobs_only = Featurizer(None)
-    knobs_only.features(k, space, configs, cores=2)  # no embedding columns: nothing to mark
+    knobs_only.features(k, space, configs, cores=2, baseline_s=0.1)  # no embedding columns: nothing to mark
     assert knobs_only.no_embedding.tolist() == [False, False, False]
 
 
@@ -147,7 +147,7 @@ def test_scorer_ranks_a_candidate_without_ir_below_the_embedded_ones(params_case
     k, space, fz, sur = params_case
     d = space.default()
     cands = [{**d, **_NO_IR}, {**d, "BLOCK": 8}, {**d, "BLOCK": 32}]  # three builds: all get the full model
-    scorer = sc.SurrogateScorer(k, space, sur, fz, cores=2)
+    scorer = sc.SurrogateScorer(k, space, sur, fz, cores=2, baseline_s=0.1)
     scores = scorer.score(cands, pd.DataFrame([{**d, "status": "ok", "speedup": 1.0}]))
     assert scorer.last_no_embedding == 1
     assert np.isfinite(scores).all() and scores[0] < scores[1:].min()
@@ -158,11 +158,22 @@ def test_prediction_table_shows_which_rows_had_no_embedding(params_case):
     from autotune.surrogate.predict import rank
 
     k, space, fz, sur = params_case
-    scorer = sc.SurrogateScorer(k, space, sur, fz, cores=2)
-    table = rank(k, space, top=8, pool=8, seed=3, scorer=scorer)
+    scorer = sc.SurrogateScorer(k, space, sur, fz, cores=2, baseline_s=0.1)
+    table = rank(k, space, top=8, pool=8, seed=1, scorer=scorer)
     no_ir = np.array([c["MODE"] == 4 for c in table["config"]])
-    assert no_ir.any() and (~no_ir).any(), "seed 3 should draw both kinds"
+    assert no_ir.any() and (~no_ir).any(), "seed 1 should draw both kinds"
     assert table["embedded"].tolist() == (~no_ir).tolist()
     # a row without an embedding carries the knob-only prior's prediction, not one read from zeros
-    Xk = np.stack([knob_features(space, c, 2) for c in table["config"][no_ir]])
+    Xk = np.stack([knob_features(space, c, 2, 0.1) for c in table["config"][no_ir]])
     assert np.allclose(table["predicted_speedup"][no_ir], np.exp(sur.knobs.predict(Xk)[0]), rtol=1e-5)
+
+
+@needs_clang
+def test_scorer_reads_the_baseline_time_from_the_study_and_measures_it_only_without_one(params_case):
+    k, space, fz, sur = params_case
+    scorer = sc.SurrogateScorer(k, space, sur, fz, cores=2)
+    hist = pd.DataFrame([{**space.default(), "status": "ok", "speedup": 1.0, "baseline_seconds": 0.25}])
+    assert scorer.baseline(hist) == 0.25
+    fresh = sc.SurrogateScorer(k, space, sur, fz, cores=2)
+    measured = fresh.baseline(None)  # no study yet: one run of the untransformed program
+    assert 0 < measured < 10 and fresh.baseline(pd.DataFrame()) == measured

@@ -7,6 +7,16 @@ proposals (what the history suggests) and random draws (exploration); the
 scorer, the surrogate's acquisition, decides among them. Any `Scorer` can
 stand in for the surrogate (`scorer_factory`), as the tests and the
 experiments' ablations do.
+
+Two phases guard against a surrogate that is wrong about this kernel:
+* start: the first `START_PICKS` proposals come from a wider pool (also
+  configurations that change one to three knobs from the default, as the
+  surrogate's training data does) and are made diverse: each changes the big
+  levers (threads, compiler, optimisation level, Polly, schedule) in a way no
+  earlier start pick did, so one wrong belief costs one measurement, not three;
+* stalled: after `STALL` measurements without a new best, every other proposal
+  ignores the scores and explores: TPE's proposal (what the measurements say),
+  or a knob the study never varied.
 """
 
 from __future__ import annotations
@@ -24,7 +34,19 @@ from autotune.search.params import config_from_params
 from autotune.search.strategies.base import ConfigSampler, Scorer, ScorerFactory, need, neighbours, unmeasured
 from autotune.search.strategies.tpe import tpe_proposals
 from autotune.space import Config, Space
+from autotune.trials.collect import draw
 from autotune.trials.records import config_key
+
+START_PICKS = 3  # diverse top picks measured first
+START_POOL = 48  # extra candidates for the start picks: one to three knobs changed from the default
+STALL = 4  # measurements without a new best before exploring
+LEVERS = ("threads", "compiler", "opt", "polly", "march_native")  # the knobs that move a program most
+
+
+def lever_signature(space: Space, config: Config) -> tuple:
+    """What a configuration does with the big levers: their values and the schedules it sets."""
+    scheds = tuple(sorted({config[k.name] for k in space.knobs if k.name.endswith(".schedule")}))
+    return (*(config.get(n) for n in LEVERS), scheds)
 
 
 class PoolSampler(ConfigSampler):
@@ -75,8 +97,55 @@ class PoolSampler(ConfigSampler):
             add(need(unmeasured(self.space, taken, rng)), "random")
         return list(pool.values())
 
+    def start_picks(self, history: History) -> list[Config]:
+        """The configurations of the start picks measured so far (the study's own record says which)."""
+        return [
+            config_from_params(self.space, t.params)
+            for t in history.measurements
+            if t.user_attrs.get("proposal") == "start"
+        ]
+
+    def explore(self, study: optuna.Study, number: int, history: History) -> tuple[Config, str] | None:
+        """When the picks stopped improving, every other proposal explores instead; None otherwise."""
+        if history.since_improvement() < STALL or number % 2:
+            return None
+        rng = self.rng(number)
+        taken = history.taken
+        if (number // 2) % 2 == 0:
+            for cfg in tpe_proposals(study, self.space, 4, seed=rng.randrange(2**31)):
+                if config_key(cfg) not in taken:
+                    return cfg, "explore-tpe"
+        best = history.best()
+        if best is None:
+            return None
+        inc = config_from_params(self.space, best.params)
+        seen = [config_from_params(self.space, t.params) for t in history.measurements]
+        never = [k for k in self.space.knobs if k.active(inc) and len({c.get(k.name) for c in seen}) == 1]
+        rng.shuffle(never)
+        for k in never:
+            for v in rng.sample(list(k.choices), len(k.choices)):
+                cfg = self.space.canonical({**inc, k.name: v})
+                if config_key(cfg) not in taken:
+                    return cfg, "explore-unvaried"
+        return None
+
     def propose(self, study: optuna.Study, number: int, history: History) -> tuple[Config, dict[str, Any]]:
+        explored = self.explore(study, number, history)
+        if explored is not None:
+            return explored[0], {"proposal": explored[1]}
         pool = self.pool(study, number, history)
+        starts = self.start_picks(history)
+        starting = len(starts) < START_PICKS
+        if starting:  # the wider pool of the start picks
+            rng = self.rng(number)
+            taken = history.taken | {config_key(c) for c, _ in pool}
+            for i in range(START_POOL * 2):
+                cfg = draw(self.space, rng, sparse=True)
+                if config_key(cfg) not in taken:
+                    taken.add(config_key(cfg))
+                    pool.append((cfg, "start"))
+                if i >= START_POOL and len(pool) >= START_POOL:
+                    break
         cands = [c for c, _ in pool]
         t0 = time.perf_counter()
         scores = np.asarray(self.scorer.score(cands, history.frame()), dtype=float).reshape(-1)
@@ -85,8 +154,12 @@ class PoolSampler(ConfigSampler):
             raise ValueError(f"scorer returned {scores.shape[0]} scores for {len(cands)} candidates")
         scores = np.where(np.isfinite(scores), scores, -np.inf)
         i = int(np.argmax(scores))
+        if starting:  # the best-scored candidate whose levers differ from every earlier start pick's
+            used = {lever_signature(self.space, c) for c in starts}
+            fresh = [j for j in np.argsort(-scores) if lever_signature(self.space, cands[j]) not in used]
+            i = int(fresh[0]) if fresh else i
         info = {
-            "proposal": pool[i][1],
+            "proposal": "start" if starting else pool[i][1],
             "score": float(scores[i]) if np.isfinite(scores[i]) else None,
             "pool": len(cands),
             "score_seconds": round(score_s, 6),

@@ -1,0 +1,32 @@
+"""experiments/transfer.py end to end on a few committed kernels, knob features standing in for embeddings."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autotune.surrogate.data import Featurizer
+from autotune.surrogate.train import DEFAULT_TRAINING
+from experiments import transfer
+from tests.conftest import needs_clang
+
+KERNELS = {"gemm", "atax", "jacobi-1d", "map-000", "map-001", "csr-000", "csr-001", "stencil1d-000"}
+
+
+@needs_clang
+def test_transfer_evaluates_every_variant_on_clean_folds():
+    df = transfer.load(DEFAULT_TRAINING, KERNELS)
+    assert df["anchor"].sum() == df.groupby(["kernel", "size"]).ngroups  # one default per workload
+    Xk = Featurizer(None).database(df)
+    X = {key: Xk for key in ("pretrained-region", "pretrained-module", "random-region")}
+    res, pooled = transfer.run(df, X, seeds=1, epochs=2, members=1, suite_folds=2)
+    assert set(res["variant"]) == {v.name for v in transfer.VARIANTS}
+    assert set(res["evaluation"]) == {"template", "kernel"}
+    assert set(res.loc[res["evaluation"] == "template", "template"]) == {"map", "csr", "stencil1d"}
+    assert set(res.loc[res["evaluation"] == "kernel", "kernel"]) == {"gemm", "atax", "jacobi-1d"}
+    ok = res["spearman"].dropna()
+    assert len(ok) and ok.between(-1, 1).all() and res["pick"].dropna().between(0, 1).all()
+    table = transfer.summary(res, pooled)
+    assert list(table["variant"]) == [v.name for v in transfer.VARIANTS]
+    assert np.isfinite(table["template cover2"]).all()
+    (line,) = transfer.database_lines(df, DEFAULT_TRAINING)
+    assert f"{int((~df['anchor']).sum())} verified records of {len(KERNELS)} kernels" in line
