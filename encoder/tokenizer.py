@@ -61,7 +61,6 @@ def module_body(ir: str) -> str:
     return "\n".join(keep)
 
 
-
 def encode_head(tok: Tokenizer, ir: str, n: int) -> list[int]:
     """The first `n` ids of `tok.encode(module_body(ir)).ids`, tokenising only what they need.
 
@@ -82,6 +81,7 @@ def encode_head(tok: Tokenizer, ir: str, n: int) -> list[int]:
             return ids[:n]
         cut = 2 * end
     return tok.encode(body).ids[:n]
+
 
 def train(texts: Iterable[str], vocab_size: int = DEFAULT_VOCAB, min_frequency: int = 2) -> Tokenizer:
     """Train the WordPiece vocabulary on module bodies."""
