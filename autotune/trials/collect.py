@@ -331,7 +331,12 @@ def collect(
             skipped += 1
             continue
         skipped = 0
-        m = bench.measure(config)
+        try:
+            m = bench.measure(config)
+        except UserError as exc:  # the baseline itself failed (a crash in the OpenMP runtime, output drift)
+            print(f"autotune collect: skipping {work.study} for the rest of this run: {exc}")
+            broken.add(work)
+            continue
         rec = record(work, index, m, variant_ir_hash(bench.kernel, bench.space, config), seed)
         db.append(rec, bench.space, m, programs.get(work), opts.ci_target)
         added += 1

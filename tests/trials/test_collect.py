@@ -13,7 +13,7 @@ from autotune.kernel import Kernel
 from autotune.space.discover import build_space
 from autotune.trials import collect as col
 from autotune.trials.recorder import read_rows
-from tests.conftest import KERNELS, needs_clang
+from tests.conftest import KERNELS, ROOT, needs_clang
 
 
 @needs_clang
@@ -121,3 +121,27 @@ def test_kernel_sets_name_their_folders():
         col.set_tasks(["nosuch"], None, ["MINI"])
     with pytest.raises(UserError, match="in none of the sets"):
         col.set_tasks(["generated"], ["gemm"], ["MINI"])
+
+
+@needs_clang
+def test_a_baseline_that_fails_mid_collection_skips_its_workload_not_the_collection(
+    tmp_path, monkeypatch, quick, capsys
+):
+    """Found collecting: one generated kernel's baseline hit a libomp assertion after 2 good records,
+    and the UserError ended a run of 240 kernels. Now only that workload is left out."""
+    import shutil
+
+    monkeypatch.setenv("AUTOTUNE_CACHE", str(tmp_path / "cache"))
+    src = tmp_path / "kernels"
+    src.mkdir()
+    shutil.copy(ROOT / "kernels" / "jacobi-1d.c", src / "jacobi-1d.c")
+    # run_counter.c prints another result on its 5th run: the first measurement's baseline run
+    text = (ROOT / "tests" / "data" / "run_counter.c").read_text()
+    (src / "drifty.c").write_text("#define DRIFT_AT 5\n" + text)
+    workloads = [col.Workload("drifty", "MINI"), col.Workload("jacobi-1d", "MINI")]
+    out = tmp_path / "db" / "m.csv"
+    added = col.collect(workloads, col.Database(out), seed=0, max_records=4, options=quick, kernel_dir=src)
+    assert "skipping drifty@MINI for the rest of this run" in capsys.readouterr().out
+    rows = read_rows(out)
+    assert added == 4 == len(rows)  # the other workload filled the budget
+    assert sum(r["kernel"] == "drifty" for r in rows) <= 1  # what drifty measured before its baseline drifted
