@@ -30,6 +30,7 @@ from autotune.search import storage as stores
 from autotune.search.history import History, is_ok
 from autotune.search.params import config_from_params
 from autotune.space import Config, Space
+from autotune.trials.db.store import mask
 from autotune.variant import make_variant
 
 
@@ -125,7 +126,7 @@ def write(
         variant_source=source,
         out_dir=out,
         study=study.study_name,
-        storage=storage_spec,
+        storage=mask(storage_spec),  # for display: never a password
         changed=space.changed(cfg),
         best_trial=best.number if best is not None else None,
         failures=dict(h.failures()),
@@ -136,7 +137,7 @@ def write(
     )
     summary = {
         "study": study.study_name,
-        "storage": storage_spec,
+        "storage": mask(storage_spec),  # best.json is shared: never a password
         "kernel": meta["kernel"],
         "program": meta["program"],
         "config": cfg,

@@ -32,6 +32,7 @@ from autotune.errors import UserError, option
 from autotune.kernel import Kernel
 from autotune.paths import cache_dir
 from autotune.space import Space
+from autotune.trials.db.store import mask, scrub
 from autotune.trials.records import space_from_spec, space_spec
 
 META = "autotune"  # the study user attribute that holds what the study records
@@ -55,7 +56,8 @@ def open_storage(url: str | None = None) -> tuple[BaseStorage, str]:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             if "Failed to import DB access module" in reason:
                 reason = f"no database driver for {url.split(':', 1)[0]} is installed"
-            raise UserError(f"{option('storage', url)}: cannot open it ({reason})") from None
+            # never a password in a message: the URL masked, and the driver's echo of it scrubbed
+            raise UserError(f"{option('storage', mask(url))}: cannot open it ({scrub(reason, url)})") from None
     path = Path(url)
     if path.is_dir():
         raise UserError(
@@ -121,13 +123,21 @@ def open_study(
     sampler: BaseSampler,
     allow_other_machine: bool = False,
 ) -> optuna.Study:
-    """Create the study, or reopen it after checking it is the same program on the same CPU model."""
+    """Create the study, or reopen it after checking it is the same program on the same CPU model.
+
+    Workers started together race to create it: the one that loses (Optuna's
+    DuplicatedStudyError) opens the study the winner made, as a later worker would.
+    """
     try:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
     except KeyError:
-        study = optuna.create_study(study_name=name, storage=storage, sampler=sampler, direction="maximize")
-        study.set_user_attr(META, meta)
-        return study
+        try:
+            study = optuna.create_study(study_name=name, storage=storage, sampler=sampler, direction="maximize")
+        except optuna.exceptions.DuplicatedStudyError:
+            study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
+        else:
+            study.set_user_attr(META, meta)
+            return study
     old = study.user_attrs.get(META)
     if old is None:
         if study.get_trials(deepcopy=False):

@@ -83,3 +83,20 @@ def test_a_run_writes_the_variant_of_the_program_it_measured(tmp_path, journal):
     later = report("s", journal, tmp_path / "report")
     assert later.variant_source is None and not (tmp_path / "report" / "best_variant.c").exists()
     assert "changed since the study began" in json.loads((tmp_path / "report" / "best.json").read_text())["note"]
+
+
+def test_best_json_and_the_result_never_hold_a_storage_password(tmp_path, journal):
+    import optuna
+
+    from autotune.search import outputs
+
+    replay_tune(tmp_path, journal, budget=6, strategy="random", study="s", out=tmp_path / "run")
+    study = optuna.load_study(
+        study_name="s", storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(journal))
+    )
+    url = "postgresql://tuner:s3cret-pw@db.example/studies"  # as a worker on a shared server would have it
+    result = outputs.write(study, url, tmp_path / "shared")
+    assert result.storage == "postgresql://tuner:***@db.example/studies"
+    for f in (tmp_path / "shared").iterdir():
+        if f.suffix != ".png":
+            assert "s3cret-pw" not in f.read_text(), f.name

@@ -55,6 +55,13 @@ def test_unreachable_storage_is_one_clear_line(url, message):
     assert "\n" not in str(err.value) and url in str(err.value)
 
 
+def test_a_password_in_a_storage_url_appears_in_no_message():
+    url = "postgresql://tuner:s3cret-pw@127.0.0.1:1/studies"
+    with pytest.raises(UserError) as err:
+        open_storage(url)
+    assert "s3cret-pw" not in str(err.value) and "postgresql://tuner:***@127.0.0.1:1/studies" in str(err.value)
+
+
 def test_default_name_follows_program_and_options():
     space = ReplayMeasurer(REPLAY).space
     small = Kernel.load(JACOBI, defines=["SMALL_DATASET"])
@@ -71,6 +78,29 @@ def test_study_of_another_kernel_is_refused(tmp_path, journal):
     st, _ = open_storage(journal)
     with pytest.raises(UserError, match="study 'shared' exists for another kernel or other options"):
         open_study(st, "shared", make_meta(other, space, "random", 0), make_sampler("random", space))
+
+
+def test_a_worker_that_loses_the_race_to_create_the_study_joins_it(tmp_path, journal, monkeypatch):
+    """Two workers started together: both find no study, one creates it first; the other must not crash."""
+    import optuna
+
+    from autotune.search import storage as stores
+
+    replay_tune(tmp_path, journal, budget=1, strategy="random", study="shared")  # the winner made it
+    study = optuna.load_study(study_name="shared", storage=open_storage(journal)[0])
+    meta = dict(study.user_attrs["autotune"])
+    real, calls = optuna.load_study, []
+
+    def late(**kw):  # the loser looked before the winner's study existed
+        calls.append(kw["study_name"])
+        if len(calls) == 1:
+            raise KeyError(kw["study_name"])
+        return real(**kw)
+
+    monkeypatch.setattr(stores.optuna, "load_study", late)
+    space = ReplayMeasurer(REPLAY).space
+    joined = open_study(open_storage(journal)[0], "shared", meta, make_sampler("random", space))
+    assert joined.study_name == "shared" and len(calls) == 2 and len(joined.trials) == 1
 
 
 def test_study_of_another_machine_is_refused_unless_allowed(tmp_path, journal):
