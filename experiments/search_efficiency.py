@@ -51,7 +51,7 @@ import torch
 from autotune import machine
 from autotune.surrogate.data import Featurizer
 from autotune.surrogate.scorer import MODALITY
-from autotune.trials.collect import DEFAULT_CSV
+from autotune.surrogate.train import DEFAULT_TRAINING
 from encoder.embedding import Embedder
 from experiments.provenance import ROOT
 from experiments.report import markdown_table
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         default=0.25,
         help="record: wait before each measurement while other work uses more than this share of the CPUs (1: never)",
     )
-    ap.add_argument("--db", default=str(DEFAULT_CSV))
+    ap.add_argument("--db", default=DEFAULT_TRAINING, help="collect CSVs, comma-separated (the shipped surrogate's)")
     ap.add_argument("--work", default=None, help="the held-out surrogate (build/search_efficiency)")
     ap.add_argument(
         "--recordings", default=None, help="one CSV + JSON per test kernel (results/search_efficiency_recordings)"
@@ -305,7 +305,7 @@ def run(a: argparse.Namespace, argv: list[str] | None) -> int:
             raise SystemExit("--smoke replays a recording; it records nothing")
         record(cases, seed=0, max_busy=a.max_busy, command=command)
         return 0
-    db = Path(a.db)
+    db = a.db
     fz = Featurizer(Embedder(cache_dir=ROOT / ".encoder-cache", modality=MODALITY))  # as the shipped surrogate
     t0 = time.perf_counter()
     sur = train_heldout(db, held_out, sur_path, fz, seed=0, epochs=a.epochs)
@@ -335,7 +335,7 @@ def run(a: argparse.Namespace, argv: list[str] | None) -> int:
         "command": command,
         "machine": f"{machine.current().cpu_model}, {machine.usable_cores()} cores "
         f"(1-minute load average {load:.2f} when the replay began)",
-        "db": db.name,
+        "db": ", ".join(Path(p).name for p in db.split(",")),
         "db_sha256": sur.meta["db_sha256"],
         "records": sur.meta["records"],
         "n_train_kernels": len(sur.meta["kernels"]),

@@ -10,7 +10,6 @@ the experiment.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
@@ -34,7 +33,7 @@ from autotune.space import Space
 from autotune.space.discover import build_space
 from autotune.surrogate.data import Featurizer
 from autotune.surrogate.scorer import Surrogate, SurrogateScorer
-from autotune.surrogate.train import fit_surrogate, training_set
+from autotune.surrogate.train import db_digest, fit_surrogate, training_set
 from autotune.trials.recorder import RecordingMismatch
 from autotune.trials.records import config_key, restrict, space_from_spec
 from autotune.trials.replay import ReplayMeasurer, record_space
@@ -138,18 +137,12 @@ def record(cases: list[Case], seed: int, max_busy: float, command: str) -> None:
 
 
 # --- stage 2: the held-out surrogate -------------------------------------------------------------
-def db_hash(db: Path) -> str:
-    return hashlib.sha256(db.read_bytes()).hexdigest()[:16]
-
-
-def train_heldout(
-    db: Path, held_out: list[str], out: Path, featurizer: Featurizer, seed: int, epochs: int
-) -> Surrogate:
+def train_heldout(db: str, held_out: list[str], out: Path, featurizer: Featurizer, seed: int, epochs: int) -> Surrogate:
     """The shipped surrogate's recipe (autotune/surrogate/train.py) on every kernel but `held_out`.
 
     Reused when `out` was trained on the same database bytes, held-out set, seed and epochs.
     """
-    digest = db_hash(db)
+    digest = db_digest(db)
     want = {
         "db_sha256": digest,
         "held_out": sorted(held_out),

@@ -24,7 +24,9 @@ prediction (calibration: a Gaussian would give 0.68 / 0.95).
 Variants, same folds and seeds: the surrogate as shipped (pre-trained encoder, text
 modality, embedding of the tuned region, ranking loss), and ablations: without the ranking
 loss, embedding the whole module, a randomly initialised encoder, knob and context features
-only, and knob features without the workload context.
+only, knob features without the workload context, and the shipped recipe trained only on the
+held-out kernels' own set (generated kernels without the suite, suite kernels without the
+generated ones: does the generator's data help the suite, and back?).
 
 Writes results/transfer.md and results/transfer.csv (one row per variant, seed and workload).
 """
@@ -58,6 +60,7 @@ class Variant:
     features: str  # key of the feature matrices
     rank: float  # weight of the ranking loss (0: pointwise only)
     columns: str = "all"  # all | knobs | knobs-no-context
+    own_set: bool = False  # train only on the held-out kernels' own kernel set (suite or generated)
 
 
 VARIANTS = [
@@ -67,6 +70,7 @@ VARIANTS = [
     Variant("random-init encoder", "random-region", 1.0),
     Variant("knobs + context only", "pretrained-region", 1.0, "knobs"),
     Variant("knobs only, no context", "pretrained-region", 1.0, "knobs-no-context"),
+    Variant("shipped, own kernel set only", "pretrained-region", 1.0, own_set=True),
 ]
 
 
@@ -132,38 +136,79 @@ def score_workloads(test: pd.DataFrame, mean: np.ndarray, std: np.ndarray) -> li
     return rows
 
 
-def run(df: pd.DataFrame, X: dict[str, np.ndarray], seeds: int, epochs: int, members: int, suite_folds: int):
-    y = df["log_speedup"].to_numpy(float)
-    groups = (df["kernel"] + "@" + df["size"]).to_numpy()
+def run(
+    df: pd.DataFrame,
+    X: dict[str, np.ndarray],
+    seeds: int,
+    epochs: int,
+    members: int,
+    suite_folds: int,
+    jobs: int = 1,
+):
+    """Every variant and seed on every fold: per-workload rows and per-template pooled correlations.
+
+    `jobs` > 1 fits folds in that many processes (forked: they share `df` and `X`); each model
+    fits on one torch thread either way, so the numbers do not depend on `jobs`.
+    """
     generated = sorted(df.loc[df["kernel_set"] == "generated", "template"].unique())
     suite = sorted(df.loc[df["kernel_set"] == "suite", "kernel"].unique())
     plan = [("template", f) for f in folds(df, "template", only=generated)]
     plan += [("kernel", f) for f in folds(df, "kernel", only=suite, k=suite_folds)]
-    rows, pooled = [], []
     for by, fold in plan:
         leak = leaks(df, fold, by)
         if leak:  # the split itself is wrong: stop rather than report memory as transfer
             raise SystemExit(f"fold {fold.name}: held-out rows leak into training ({'; '.join(leak)})")
-        test = df.iloc[fold.test]
-        for v in VARIANTS:
-            Xv = columns(X[v.features], v.columns)
-            for seed in range(seeds):
-                ens = Ensemble(Xv.shape[1], members=members, seed=seed)
-                ens.fit(Xv[fold.train], y[fold.train], epochs=epochs, groups=groups[fold.train], rank=v.rank)
-                mean, std = ens.predict(Xv[fold.test])
-                for r in score_workloads(test, mean, std):
-                    rows.append({"evaluation": by, "fold": fold.name, "variant": v.name, "seed": seed, **r})
-                if by == "template":
-                    pooled.append(
-                        {
-                            "variant": v.name,
-                            "seed": seed,
-                            "template": fold.name,
-                            "pooled_spearman": spearman(mean, y[fold.test]),
-                        }
-                    )
-        print(f"{by} fold {fold.name}: done", flush=True)
+    _SHARED.update(df=df, X=X, seeds=seeds, epochs=epochs, members=members)
+    rows, pooled = [], []
+    if jobs > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as ex:
+            results = list(ex.map(_fold, plan))
+    else:
+        results = [_fold(p) for p in plan]
+    for r, p in results:
+        rows += r
+        pooled += p
     return pd.DataFrame(rows), pd.DataFrame(pooled)
+
+
+_SHARED: dict = {}  # what the forked fold workers read (set by `run` before they start)
+
+
+def _fold(item) -> tuple[list[dict], list[dict]]:
+    """Every variant and seed on one fold."""
+    by, fold = item
+    df, X = _SHARED["df"], _SHARED["X"]
+    seeds, epochs, members = _SHARED["seeds"], _SHARED["epochs"], _SHARED["members"]
+    torch.set_num_threads(1)
+    y = df["log_speedup"].to_numpy(float)
+    groups = (df["kernel"] + "@" + df["size"]).to_numpy()
+    test = df.iloc[fold.test]
+    rows, pooled = [], []
+    for v in VARIANTS:
+        Xv = columns(X[v.features], v.columns)
+        train = fold.train
+        if v.own_set:  # does the other kernel set help? (the generator's kernels the suite's, and back)
+            train = train[df["kernel_set"].to_numpy()[train] == test["kernel_set"].iloc[0]]
+        for seed in range(seeds):
+            ens = Ensemble(Xv.shape[1], members=members, seed=seed)
+            ens.fit(Xv[train], y[train], epochs=epochs, groups=groups[train], rank=v.rank)
+            mean, std = ens.predict(Xv[fold.test])
+            for r in score_workloads(test, mean, std):
+                rows.append({"evaluation": by, "fold": fold.name, "variant": v.name, "seed": seed, **r})
+            if by == "template":
+                pooled.append(
+                    {
+                        "variant": v.name,
+                        "seed": seed,
+                        "template": fold.name,
+                        "pooled_spearman": spearman(mean, y[fold.test]),
+                    }
+                )
+    print(f"{by} fold {fold.name}: done", flush=True)
+    return rows, pooled
 
 
 def database_lines(df: pd.DataFrame, db: str) -> list[str]:
@@ -211,13 +256,14 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--members", type=int, default=5)
     ap.add_argument("--suite-folds", type=int, default=5)
+    ap.add_argument("--jobs", type=int, default=1, help="folds fitted at once (processes; the numbers do not change)")
     ap.add_argument("--out", default=str(ROOT / "results"))
     a = ap.parse_args()
     torch.set_num_threads(1)
     digest = db_digest(a.db)  # hashed as read: a collection may be appending while this runs
     df = load(a.db)
     X = matrices(df, {v.features for v in VARIANTS})
-    res, pooled = run(df, X, a.seeds, a.epochs, a.members, a.suite_folds)
+    res, pooled = run(df, X, a.seeds, a.epochs, a.members, a.suite_folds, a.jobs)
     out = Path(a.out)
     res.to_csv(out / "transfer.csv", index=False)
     table = summary(res, pooled)
@@ -238,6 +284,7 @@ def main() -> None:
         .reset_index()
     )
     cmd = f"python -m experiments.transfer --seeds {a.seeds} --epochs {a.epochs} --members {a.members}"
+    cmd += f" --jobs {a.jobs}" if a.jobs > 1 else ""  # the same numbers either way (tests/test_transfer_experiment.py)
     lines = [
         "# Transfer: does the surrogate rank configurations of kernels it never saw?",
         "",

@@ -243,6 +243,9 @@ def with_anchors(df: pd.DataFrame) -> pd.DataFrame:
             candidate_s=float(g["baseline_s"].astype(float).median()),
             ci_met=True,
             index=-1,
+            ir_hash="",  # not the first record's: the anchor was never built under that name
+            build_key="",
+            message="anchor: the default configuration, speedup 1 by definition",
         )
         rows.append(first)
     anchors = pd.DataFrame(rows, columns=df.columns)
