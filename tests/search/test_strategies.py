@@ -221,12 +221,15 @@ def test_guided_pool_is_valid_unmeasured_and_the_best_scored_is_measured(tmp_pat
             assert config_key(cands[int(np.argmax(scores))]) == key
             continue
         # a start pick: the best-scored candidate whose big levers differ from the earlier start picks'
+        # (the best-scored of all when every lever setting is taken)
         used = {lever_signature(m.space, c) for c in starts}
         fresh = [i for i in np.argsort(-scores) if lever_signature(m.space, cands[i]) not in used]
-        assert config_key(cands[fresh[0]]) == key
-        starts.append(cands[fresh[0]])
+        pick = fresh[0] if fresh else int(np.argmax(scores))
+        assert config_key(cands[pick]) == key
+        starts.append(cands[pick])
     assert proposals[:START_PICKS] == ["start"] * START_PICKS
-    assert len({lever_signature(m.space, c) for c in starts}) == START_PICKS
+    possible = {lever_signature(m.space, c) for c in m.space.enumerate()}  # the replay varies threads only
+    assert len({lever_signature(m.space, c) for c in starts}) == min(START_PICKS, len(possible)) == 2
     assert set(proposals) <= {"start", "neighbour", "tpe", "random", "explore-tpe", "explore-unvaried"}
 
 

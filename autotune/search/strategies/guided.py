@@ -11,9 +11,9 @@ experiments' ablations do.
 Two phases guard against a surrogate that is wrong about this kernel:
 * start: the first `START_PICKS` proposals come from a wider pool (also
   configurations that change one to three knobs from the default, as the
-  surrogate's training data does) and are made diverse: each changes the big
-  levers (threads, compiler, optimisation level, Polly, schedule) in a way no
-  earlier start pick did, so one wrong belief costs one measurement, not three;
+  surrogate's training data does) and are made diverse: each sets the big
+  levers (threads, compiler, optimisation level, Polly, -march=native) in a way
+  no earlier start pick did, so one wrong belief costs one measurement, not three;
 * stalled: after `STALL` measurements without a new best, every other proposal
   ignores the scores and explores: TPE's proposal (what the measurements say),
   or a knob the study never varied.
@@ -40,13 +40,16 @@ from autotune.trials.records import config_key
 START_PICKS = 3  # diverse top picks measured first
 START_POOL = 48  # extra candidates for the start picks: one to three knobs changed from the default
 STALL = 4  # measurements without a new best before exploring
-LEVERS = ("threads", "compiler", "opt", "polly", "march_native")  # the knobs that move a program most
+LEVERS = ("threads", "compiler", "opt", "polly", "march_native")  # the knobs that move a whole program
 
 
 def lever_signature(space: Space, config: Config) -> tuple:
-    """What a configuration does with the big levers: their values and the schedules it sets."""
-    scheds = tuple(sorted({config[k.name] for k in space.knobs if k.name.endswith(".schedule")}))
-    return (*(config.get(n) for n in LEVERS), scheds)
+    """What a configuration does with the big levers (threads, compiler, -O, Polly, -march=native).
+
+    Schedules are not among them: two picks that differ only in a schedule are not diverse
+    (found on gemm: all three start picks ran gcc on one thread, told apart by schedules only).
+    """
+    return tuple(config.get(n) for n in LEVERS)
 
 
 class PoolSampler(ConfigSampler):
