@@ -79,8 +79,9 @@ def load(db: str, kernels: set[str] | None = None) -> pd.DataFrame:
     df = training_set(db, machine.current().cpu_model)
     if kernels is not None:
         df = df[df["kernel"].isin(kernels)].reset_index(drop=True)
-    df = df[Featurizer(None).current(df)].reset_index(drop=True)
-    return with_groups(with_anchors(df))
+    fz = Featurizer(None)  # its spaces serve both the filter and the anchors
+    df = df[fz.current(df)].reset_index(drop=True)
+    return with_groups(with_anchors(df, fz))
 
 
 def matrices(df: pd.DataFrame, needed: set[str]) -> dict[str, np.ndarray]:

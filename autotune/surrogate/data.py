@@ -214,7 +214,7 @@ class Featurizer:
         return out
 
 
-def with_anchors(df: pd.DataFrame) -> pd.DataFrame:
+def with_anchors(df: pd.DataFrame, featurizer: Featurizer | None = None) -> pd.DataFrame:
     """`df` and, per kernel and size, one row for its default configuration: speedup 1 by definition.
 
     Why: a speedup is measured against the untransformed program, so every workload has one
@@ -222,14 +222,16 @@ def with_anchors(df: pd.DataFrame) -> pd.DataFrame:
     record still gives a within-workload comparison (better or worse than doing nothing), which
     is what the ranking loss learns from. Its baseline time is the median of the workload's.
     Anchor rows have `anchor` True (the measured ones False) and the default's `changed` ({}).
+    The workloads' spaces come from `featurizer` (its cache: the caller featurizes the same
+    workloads next), or a fresh one.
     """
-    from autotune.space.discover import build_space
     from autotune.trials.records import config_key
 
+    fz = featurizer or Featurizer(None)
     rows = []
     for (kernel, size), g in df.groupby(["kernel", "size"], sort=True):
-        space = build_space(Workload.named(kernel, size).load())
-        default = space.default()
+        default = fz.suite(kernel, size)[1].default()
+        base_s = float(g["baseline_s"].astype(float).median())
         first = g.iloc[0].to_dict()
         first.update(
             config=default,
@@ -239,8 +241,8 @@ def with_anchors(df: pd.DataFrame) -> pd.DataFrame:
             log_speedup=0.0,
             ci_low=1.0,
             ci_high=1.0,
-            baseline_s=float(g["baseline_s"].astype(float).median()),
-            candidate_s=float(g["baseline_s"].astype(float).median()),
+            baseline_s=base_s,
+            candidate_s=base_s,
             ci_met=True,
             index=-1,
             ir_hash="",  # not the first record's: the anchor was never built under that name

@@ -83,7 +83,7 @@ def fit_surrogate(
     The one recipe the trainer and the experiments share: every workload's default as an anchor,
     weights for records whose CI missed, groups by workload for the ranking loss and the bootstrap.
     """
-    df = with_anchors(df)
+    df = with_anchors(df, featurizer)
     X = featurizer.database(df)
     y = df["log_speedup"].to_numpy(float)
     w = weights(df, ci_missed, ci_missed_weight)
