@@ -36,3 +36,37 @@ def test_cache_hits_misses_and_failures(tmp_path):
     assert not r1.ok and "error:" in r1.diagnostics()
     r2 = b.build(k, bad)
     assert r2.cached and not r2.ok and r2.log == r1.log
+
+
+def test_compile_timeout_kills_the_compilers_children(tmp_path):
+    """A driver's child (clang -cc1) must not outlive the timeout as an orphan compiling on."""
+    import subprocess
+    import time
+
+    import pytest
+
+    from autotune.build.cache import compile_once
+
+    pidfile = tmp_path / "child"
+    driver = ["sh", "-c", f"sleep 120 & echo $! > {pidfile}; wait"]  # a driver waiting on its compiler
+    with pytest.raises(subprocess.TimeoutExpired):
+        compile_once(driver, tmp_path, timeout=1.0)
+    child = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            state = open(f"/proc/{child}/stat").read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            break  # gone and reaped
+        if state == "Z":
+            break  # killed; a zombie only until its (sub)reaper collects it
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"the compiler's child {child} still runs after the timeout")
+
+
+def test_compile_once_returns_status_and_diagnostics(tmp_path):
+    from autotune.build.cache import compile_once
+
+    rc, log = compile_once(["sh", "-c", "echo warn >&2; echo out; exit 3"], tmp_path, timeout=30)
+    assert rc == 3 and "warn" in log and "out" in log

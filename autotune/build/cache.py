@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -41,6 +42,29 @@ class BuildResult:
         """The first error lines, for a one-line message."""
         lines = [ln for ln in self.log.splitlines() if "error" in ln]
         return " | ".join((lines or self.log.splitlines() or ["(no output)"])[:limit])
+
+
+def compile_once(cmd: list[str], cwd: Path, timeout: float) -> tuple[int, str]:
+    """Run one compiler command; (exit status, diagnostics). Raises TimeoutExpired after `timeout`.
+
+    Why a session of its own: the driver (`clang`, `gcc`) forks the real compiler (`clang -cc1`,
+    `cc1`). Killing only the driver on a timeout, as `subprocess.run` does, leaves that child
+    compiling on as an orphan for as long as it likes, on the cores the next measurement needs.
+    The whole group goes, on a timeout and on any interruption.
+    """
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, start_new_session=True
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:  # a timeout, Ctrl-C, a kill signal turned exception: nothing may outlive the build
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        proc.communicate()
+        raise
+    return proc.returncode, err + out
 
 
 class Builder:
@@ -81,8 +105,8 @@ class Builder:
             real_cmd = variant.compile_command(kernel, tmp_main, tmp / "prog")
             t0 = time.perf_counter()
             try:
-                proc = subprocess.run(real_cmd, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S, cwd=tmp)
-                ok, log = proc.returncode == 0, proc.stderr + proc.stdout
+                rc, log = compile_once(real_cmd, tmp, COMPILE_TIMEOUT_S)
+                ok = rc == 0
             except subprocess.TimeoutExpired:
                 log = f"compiler timed out after {COMPILE_TIMEOUT_S} s"
                 return BuildResult(False, key, None, main_file, cmd, log, COMPILE_TIMEOUT_S, False)  # not cached
