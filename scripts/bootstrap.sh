@@ -6,13 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(clang-22 libomp-22-dev python3-venv csmith libcsmith-dev)
+APT_PACKAGES=(clang-22 libomp-22-dev python3-venv csmith libcsmith-dev postgresql)
 missing=()
 command -v clang-22 >/dev/null 2>&1 || missing+=(clang-22)
 dpkg -s libomp-22-dev >/dev/null 2>&1 || missing+=(libomp-22-dev)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v csmith >/dev/null 2>&1 || missing+=(csmith)            # random C programs for the encoder corpus
 dpkg -s libcsmith-dev >/dev/null 2>&1 || missing+=(libcsmith-dev) # csmith.h, which those programs include
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql) # the tests' throwaway server
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "bootstrap: installing ${missing[*]} with apt-get" >&2

@@ -34,3 +34,12 @@ def quick():
     from autotune.measure import Options
 
     return Options(min_pairs=6, max_pairs=6, baseline_timeout=60)  # 6: the fewest pairs that give a 95% CI
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for this test session (tests/postgres.py); `.new_database()` per test."""
+    from tests.postgres import throwaway_server
+
+    with throwaway_server() as server:
+        yield server

@@ -23,7 +23,7 @@ from autotune.build import Builder, compilers
 from autotune.errors import BaselineError, UserError, option
 from autotune.kernel import Kernel
 from autotune.measure import Bench, Options
-from autotune.search import outputs
+from autotune.search import outputs, workers
 from autotune.search import storage as stores
 from autotune.search.history import BASELINE_FAILED
 from autotune.search.outputs import Result
@@ -149,6 +149,7 @@ def tune_kernel(
                 raise BaselineError(s.user_attrs[BASELINE_FAILED])
             if measurer is None:
                 opts = options or Options(seed=req.seed)
+                workers.claim(s, opts.cpus)  # a second worker timing on this machine's same cores is refused
                 bench = Bench(kernel, space, opts, Builder(Path(cache_dir) if cache_dir else None), on_wait=on_wait)
                 try:
                     bench.prepare()  # a baseline that cannot serve stops the run before any trial is added

@@ -16,7 +16,11 @@ Trial records, as trial user attributes:
 * a duplicate proposal answered from storage: COMPLETE, `duplicate_of=<trial>`,
   the stored value, never measured again and not counted as a measurement.
 * an attempt that did not finish (Ctrl-C, a crash, `kill -9`): FAIL with
-  `interrupted` or `stale`; its configuration is retried once, then left alone.
+  `interrupted` or `stale`, or with no label at all where Optuna's heartbeat check
+  failed it (a worker elsewhere went silent); its configuration is retried once,
+  then left alone.
+* a trial given up before measuring (its configuration taken, invalid, or the budget's
+  last slot already in another worker's hands): FAIL with `skipped`; nothing to retry.
 * an attempt stopped because the baseline itself cannot serve (its output
   changes from run to run): FAIL with `baseline_failed`, never retried; the
   study carries the same attribute and later runs stop at once with it.
@@ -44,6 +48,7 @@ STALE = "stale"
 INTERRUPTED = "interrupted"
 WORKER = "worker"
 BASELINE_FAILED = "baseline_failed"  # on a trial and on the study: the untransformed program cannot serve
+SKIPPED = "skipped"  # a trial given up before measuring; says why
 MAX_ATTEMPTS = 2  # unfinished attempts of one configuration: the first and one retry
 
 
@@ -78,7 +83,7 @@ class History:
                 fixed = t.system_attrs.get("fixed_params")
                 if fixed is not None:
                     h.queued.add(config_key(config_from_params(space, fixed)))
-            elif t.state == TrialState.FAIL and key and (t.user_attrs.get(STALE) or t.user_attrs.get(INTERRUPTED)):
+            elif unfinished(t):
                 h.unfinished[key] += 1
         return h
 
@@ -150,6 +155,23 @@ class History:
         knobs = [k.name for k in self.space]
         cols = ["trial", *knobs, *FIELDS, *LIST_FIELDS, "cpu_model", "strategy", "proposal", "key"]
         return pd.DataFrame(rows, columns=cols)
+
+
+def unfinished(t: FrozenTrial) -> bool:
+    """An attempt to measure the trial's configuration that did not finish (see the module's list).
+
+    Every FAIL that autotune tells carries a label; one without `skipped` or `baseline_failed`
+    is an attempt cut short: interrupted, marked stale, or failed by Optuna's heartbeat check
+    (which can label nothing: the trial is finished when its callback runs).
+    """
+    a = t.user_attrs
+    return (
+        t.state == TrialState.FAIL
+        and bool(a.get(KEY))
+        and not a.get(MEASURED)
+        and SKIPPED not in a
+        and BASELINE_FAILED not in a
+    )
 
 
 def is_ok(t: FrozenTrial) -> bool:

@@ -13,6 +13,12 @@ user's time lives here, in one place, against the storage:
   crash or `kill -9` loses at most the measurement in progress;
 * a rerun continues the study: a trial left RUNNING by a dead process of this
   host is marked failed (`stale`) and its configuration retried once;
+* several workers share a study (an RDB storage on a server): each looks for dead
+  workers' trials before every proposal, a dead process of this host at once, one
+  elsewhere once its trial's heartbeat has been silent for the storage's grace period
+  (`server.HEARTBEAT`), and retries their configurations once; the trials other live
+  workers are measuring count against the budget, so the study ends at the budget and
+  not above it, and a worker whose budget the others are finishing waits for them;
 * the baseline (the default configuration, an A/A measurement with speedup
   about 1) is the first trial of every study, so the best is never worse than
   doing nothing.
@@ -25,20 +31,22 @@ counts this run's wall time and is checked between measurements.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import random
-import socket
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import optuna
-import psutil
 from optuna.storages import BaseStorage
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from autotune.errors import BaselineError
 from autotune.measure import Bench, Measurement, Measurer
+from autotune.search import server, workers
 from autotune.search.history import (
     BASELINE_FAILED,
     DUPLICATE_OF,
@@ -46,9 +54,11 @@ from autotune.search.history import (
     KEY,
     MAX_ATTEMPTS,
     MEASURED,
+    SKIPPED,
     STALE,
     WORKER,
     History,
+    unfinished,
 )
 from autotune.search.params import active_params, config_from_params, suggest
 from autotune.search.storage import trial_id
@@ -57,7 +67,8 @@ from autotune.space import Config, Space
 from autotune.trials.records import config_key, measurement_attrs
 
 MAX_DUPLICATES = 8  # proposals answered from storage in a row before a random unmeasured one is forced
-UNLABELLED_GRACE_S = 60.0  # a RUNNING trial without a worker label this old is a crash's leftover
+WAIT_S = 2.0  # how often a worker whose budget others are finishing looks again
+QUEUE_ATTRS = ("baseline", "proposal", "retry_of")  # what a trial taken from the queue carries from enqueue
 
 
 class BenchMeasurer:
@@ -99,18 +110,6 @@ class Outcome:
     retried: list[str] = field(default_factory=list)  # keys re-queued after an unfinished attempt
 
 
-def _me() -> dict[str, Any]:
-    p = psutil.Process()
-    return {"host": socket.gethostname(), "pid": p.pid, "started": p.create_time()}
-
-
-def _alive(worker: dict[str, Any]) -> bool:
-    try:
-        return abs(psutil.Process(int(worker["pid"])).create_time() - float(worker["started"])) < 1e-3
-    except (psutil.Error, KeyError, TypeError, ValueError):
-        return False
-
-
 class Session:
     """One run of the loop over a study. `run()` returns why it stopped.
 
@@ -150,31 +149,29 @@ class Session:
         A dead trial whose record was written in full (`measured`) is completed instead: only
         the final `tell` was missing, and measuring it again would measure it twice.
         """
-        host = socket.gethostname()
-        now = time.time()
+        if server.beats(self.storage):  # workers elsewhere: Optuna fails the trials whose heartbeat went silent
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(self.study)  # unlabelled FAILs: `history.unfinished`
         for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            w = t.user_attrs.get(WORKER)
-            if w is None:
-                started = t.datetime_start.timestamp() if t.datetime_start else now
-                dead = now - started > UNLABELLED_GRACE_S
-            else:
-                dead = w.get("host") == host and not _alive(w)
-            if not dead:
+            if not workers.dead(t):
                 continue
             storage, tid = self._trial_in_storage(t.number)
             if t.user_attrs.get(MEASURED) and "status" in t.user_attrs:
                 # killed after the whole record was written, before Optuna was told: the measurement is finished
                 value = float(t.user_attrs["speedup"]) if t.user_attrs["status"] == "ok" else 0.0
-                storage.set_trial_state_values(tid, TrialState.COMPLETE, values=[value])
+                with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+                    storage.set_trial_state_values(tid, TrialState.COMPLETE, values=[value])
                 continue
             storage.set_trial_user_attr(tid, STALE, True)
-            storage.set_trial_state_values(tid, TrialState.FAIL)
+            with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):  # another worker was first
+                storage.set_trial_state_values(tid, TrialState.FAIL)
         h = History.read(self.study, self.space)
         retried = []
         busy = set(h.by_key) | h.queued | h.running
         for t in self.study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
             key = t.user_attrs.get(KEY)
-            if not key or not (t.user_attrs.get(STALE) or t.user_attrs.get(INTERRUPTED)):
+            if not unfinished(t):
                 continue
             if key in busy or h.unfinished[key] >= MAX_ATTEMPTS:
                 continue
@@ -245,8 +242,12 @@ class Session:
         )
         started = time.monotonic()
         new = dupes_in_row = dupes = 0
-        me = _me()
+        me = workers.me()
+        first = True
         while True:
+            if not first:  # the first look was `recover()` above
+                retried += self.recover()
+            first = False
             h = History.read(self.study, self.space)
             reason = self._stop_reason(h, started)
             if reason:
@@ -261,68 +262,120 @@ class Session:
                     )
                 )
                 return Outcome(reason, new, dupes, retried)
+            b = self.budget.evaluations
+            if b is not None and h.n_measured + self._others_measuring() >= b:
+                time.sleep(WAIT_S)  # the rest of the budget is in other workers' hands: wait, then look again
+                continue
             t0 = time.perf_counter()
-            trial = self.study.ask()
-            trial.set_user_attr(WORKER, me)
-            cfg = suggest(trial, self.space)
-            key = config_key(cfg)
-            trial.set_user_attr(KEY, key)
-            trial.set_user_attr("strategy", self.strategy)
-            trial.set_user_attr("propose_seconds", round(time.perf_counter() - t0, 6))
-            sampler = self.study.sampler
-            if isinstance(sampler, ConfigSampler):
-                for k, v in sampler.info(trial.number).items():
-                    trial.set_user_attr(k, v)
-            if not self.space.is_valid(cfg):  # only an enqueued trial with foreign params can get here
-                trial.set_user_attr("skipped", "not a valid configuration of this space")
-                self.study.tell(trial, state=TrialState.FAIL)
-                continue
-            h = History.read(self.study, self.space, exclude=trial.number)  # its own queue entry is gone now
-            if key in h.by_key or key in h.taken:
-                prev = h.by_key.get(key)
-                if prev is not None:
-                    trial.set_user_attr(DUPLICATE_OF, prev.number)
-                    self.study.tell(trial, prev.value)
-                else:  # in progress elsewhere, queued, or given up on: not ours to answer
-                    trial.set_user_attr("skipped", "configuration taken by another trial")
-                    self.study.tell(trial, state=TrialState.FAIL)
-                dupes += 1
-                dupes_in_row += 1
-                self.observe(Event("duplicate", key, h.n_measured, self.budget.evaluations, trial=trial.number))
-                if dupes_in_row >= MAX_DUPLICATES:
-                    self._force_unmeasured(History.read(self.study, self.space), trial.number)
-                    dupes_in_row = 0
-                continue
-            dupes_in_row = 0
-            try:
-                m = self.measurer.measure(cfg)
-            except BaselineError as exc:  # no configuration can be measured: say so once, for every later run too
-                trial.set_user_attr(BASELINE_FAILED, str(exc)[:500])
-                self.study.tell(trial, state=TrialState.FAIL)
-                self.study.set_user_attr(BASELINE_FAILED, str(exc))
-                raise
-            except BaseException as exc:  # Ctrl-C, a crash of the baseline, a bug: the attempt did not finish
-                trial.set_user_attr(INTERRUPTED, f"{type(exc).__name__}: {exc}"[:500])
-                self.study.tell(trial, state=TrialState.FAIL)
-                raise
-            for k, v in measurement_attrs(m).items():
+            with warnings.catch_warnings():  # Optuna warns that heartbeats are meant for Study.optimize
+                warnings.filterwarnings("ignore", message="Heartbeat of storage")
+                trial = self.study.ask()
+            tid = functools.partial(trial_id, self.storage, self.study.study_name, trial.number)
+            with server.heartbeat(self.storage, tid):
+                dupes, dupes_in_row, measured = self._trial(trial, me, t0, dupes, dupes_in_row)
+            new += measured
+
+    def _others_measuring(self, before: int | None = None) -> int:
+        """Trials other live workers are measuring now (those numbered below `before`, if given).
+
+        Live: a process of this host that runs, or a worker elsewhere on a storage with heartbeats
+        (its trial is failed once it goes silent). A worker elsewhere on a journal copied between
+        machines cannot be known to live or die: it is not waited for, as before there were servers.
+        """
+        running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        here, beating = workers.me()["host"], server.beats(self.storage)
+
+        def live(t: FrozenTrial) -> bool:
+            return not workers.dead(t) and (beating or t.user_attrs.get(WORKER, {}).get("host", here) == here)
+
+        return sum(1 for t in running if live(t) and (before is None or t.number < before))
+
+    def _budget_taken(self, trial: optuna.Trial) -> bool:
+        """Whether the last measurements of the budget went to workers that asked before this trial.
+
+        Why after `ask`: two workers that looked at the budget together may both have started a
+        trial for its last slot; trial numbers order them, so exactly the later one gives way. Its
+        trial fails as `skipped`, and a configuration it took from the queue (the baseline, a
+        starting point, a retry) goes back there.
+        """
+        b = self.budget.evaluations
+        if b is None:
+            return False
+        ahead = self._others_measuring(before=trial.number)
+        if History.read(self.study, self.space, exclude=trial.number).n_measured + ahead < b:
+            return False
+        queued = {k: v for k, v in trial.user_attrs.items() if k in QUEUE_ATTRS}
+        if queued:
+            cfg = suggest(trial, self.space)  # the queued configuration's fixed params: no sampler runs
+            self.study.enqueue_trial(active_params(self.space, cfg), user_attrs=queued)
+        trial.set_user_attr(SKIPPED, "the budget's last measurements are being taken by other workers")
+        self.study.tell(trial, state=TrialState.FAIL)
+        return True
+
+    def _trial(self, trial: optuna.Trial, me: dict[str, Any], t0: float, dupes: int, dupes_in_row: int):
+        """Propose, check, measure and commit one trial; (duplicates, duplicates in a row, 1 if measured)."""
+        trial.set_user_attr(WORKER, me)
+        if self._budget_taken(trial):
+            return dupes, dupes_in_row, 0
+        cfg = suggest(trial, self.space)
+        key = config_key(cfg)
+        trial.set_user_attr(KEY, key)
+        trial.set_user_attr("strategy", self.strategy)
+        trial.set_user_attr("propose_seconds", round(time.perf_counter() - t0, 6))
+        sampler = self.study.sampler
+        if isinstance(sampler, ConfigSampler):
+            for k, v in sampler.info(trial.number).items():
                 trial.set_user_attr(k, v)
-            trial.set_user_attr(MEASURED, True)
-            self.study.tell(trial, objective(m))
-            new += 1
-            after = History.read(self.study, self.space)
-            best = after.best()
-            self.observe(
-                Event(
-                    "measured",
-                    m.status,
-                    after.n_measured,
-                    self.budget.evaluations,
-                    best.user_attrs["speedup"] if best else None,
-                    trial.number,
-                    m,
-                )
+        if not self.space.is_valid(cfg):  # only an enqueued trial with foreign params can get here
+            trial.set_user_attr(SKIPPED, "not a valid configuration of this space")
+            self.study.tell(trial, state=TrialState.FAIL)
+            return dupes, dupes_in_row, 0
+        h = History.read(self.study, self.space, exclude=trial.number)  # its own queue entry is gone now
+        if key in h.by_key or key in h.taken:
+            prev = h.by_key.get(key)
+            if prev is not None:
+                trial.set_user_attr(DUPLICATE_OF, prev.number)
+                self.study.tell(trial, prev.value)
+            else:  # in progress elsewhere, queued, or given up on: not ours to answer
+                trial.set_user_attr(SKIPPED, "configuration taken by another trial")
+                self.study.tell(trial, state=TrialState.FAIL)
+            dupes += 1
+            dupes_in_row += 1
+            self.observe(Event("duplicate", key, h.n_measured, self.budget.evaluations, trial=trial.number))
+            if dupes_in_row >= MAX_DUPLICATES:
+                self._force_unmeasured(History.read(self.study, self.space), trial.number)
+                dupes_in_row = 0
+            return dupes, dupes_in_row, 0
+        dupes_in_row = 0
+        try:
+            m = self.measurer.measure(cfg)
+        except BaselineError as exc:  # no configuration can be measured: say so once, for every later run too
+            trial.set_user_attr(BASELINE_FAILED, str(exc)[:500])
+            self.study.tell(trial, state=TrialState.FAIL)
+            self.study.set_user_attr(BASELINE_FAILED, str(exc))
+            raise
+        except BaseException as exc:  # Ctrl-C, a crash of the baseline, a bug: the attempt did not finish
+            trial.set_user_attr(INTERRUPTED, f"{type(exc).__name__}: {exc}"[:500])
+            self.study.tell(trial, state=TrialState.FAIL)
+            raise
+        for k, v in measurement_attrs(m).items():
+            trial.set_user_attr(k, v)
+        trial.set_user_attr(MEASURED, True)
+        self.study.tell(trial, objective(m))
+        after = History.read(self.study, self.space)
+        best = after.best()
+        self.observe(
+            Event(
+                "measured",
+                m.status,
+                after.n_measured,
+                self.budget.evaluations,
+                best.user_attrs["speedup"] if best else None,
+                trial.number,
+                m,
             )
+        )
+        return dupes, dupes_in_row, 1
 
 
 def objective(m: Measurement) -> float:

@@ -4,7 +4,7 @@ Why a journal file by default: Optuna's JournalStorage appends every
 operation to one file with an fsync, so a finished measurement survives
 Ctrl-C, a crash or `kill -9`, and a second process (or `autotune report`)
 can read the study while a run is writing it. Any Optuna RDB URL
-(`sqlite:///...`, `postgresql://...`) works too, for several machines.
+(`sqlite:///...`, `postgresql://...`) works too, for several machines (autotune.search.server).
 
 Why a fingerprint: measurements only make sense for the program and options
 they were taken with. A study records its kernel, a hash of the kernel's
@@ -24,15 +24,15 @@ from typing import Any
 
 import optuna
 from optuna.samplers import BaseSampler
-from optuna.storages import BaseStorage, JournalStorage, RDBStorage
+from optuna.storages import BaseStorage, JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from autotune import machine
 from autotune.errors import UserError, option
 from autotune.kernel import Kernel
 from autotune.paths import cache_dir
+from autotune.search import server
 from autotune.space import Space
-from autotune.trials.db.store import mask, scrub
 from autotune.trials.records import space_from_spec, space_spec
 
 META = "autotune"  # the study user attribute that holds what the study records
@@ -43,21 +43,18 @@ def default_location() -> Path:
     return cache_dir("studies") / "journal.log"
 
 
-def open_storage(url: str | None = None) -> tuple[BaseStorage, str]:
-    """An Optuna storage and the text that reopens it (an RDB URL or a journal file path)."""
+def open_storage(url: str | None = None, heartbeat: tuple[int, int] | None = None) -> tuple[BaseStorage, str]:
+    """An Optuna storage and the text that reopens it (an RDB URL or a journal file path).
+
+    `heartbeat`: (interval, grace period) in seconds of an RDB storage's trial heartbeats
+    (default `server.HEARTBEAT`); a trial whose worker stopped beating that long is stale.
+    """
     if url is None:
         path = default_location()
         path.parent.mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(str(path))), str(path)
     if "://" in url:
-        try:
-            return RDBStorage(url), url
-        except Exception as exc:  # sqlalchemy, drivers and Optuna raise many kinds; all mean the same here
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            if "Failed to import DB access module" in reason:
-                reason = f"no database driver for {url.split(':', 1)[0]} is installed"
-            # never a password in a message: the URL masked, and the driver's echo of it scrubbed
-            raise UserError(f"{option('storage', mask(url))}: cannot open it ({scrub(reason, url)})") from None
+        return server.open_rdb(url, heartbeat), url
     path = Path(url)
     if path.is_dir():
         raise UserError(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -87,10 +86,6 @@ def _dead_worker() -> dict:
     return {"host": socket.gethostname(), "pid": p.pid, "started": 1.0}
 
 
-def _live_worker() -> dict:
-    return {"host": socket.gethostname(), "pid": os.getpid(), "started": psutil.Process().create_time()}
-
-
 def _leave_running(study: optuna.Study, space, config: dict, worker: dict) -> int:
     """What `kill -9` mid-measurement leaves: a RUNNING trial with its params, key and worker."""
     study.enqueue_trial(params.active_params(space, config))
@@ -137,15 +132,24 @@ def test_session_recovers_a_dead_trial_through_the_storage_it_is_given(journal):
     assert outcome.retried == [config_key(replay.space.canonical({"threads": 1}))] and outcome.new == 3
 
 
-def test_live_running_trial_of_this_host_is_left_alone(tmp_path, journal):
+def test_live_running_trial_of_this_host_is_left_alone_and_counts_against_the_budget(tmp_path, journal):
+    """Another live worker's trial is its own: this one stops short of the budget by it and waits; when
+    that worker dies without finishing, its configuration is retried, and the study ends at the budget."""
+    import threading
+
     replay_tune(tmp_path, journal, budget=1, strategy="random", study="s")
     study = load(journal)
     space = ReplayMeasurer(REPLAY).space
     busy = space.canonical({"threads": 1})
-    n = _leave_running(study, space, busy, _live_worker())
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3)"])
+    threading.Thread(target=other.wait, daemon=True).start()  # reaped when it ends, as a worker's parent would
+    worker = {"host": socket.gethostname(), "pid": other.pid, "started": psutil.Process(other.pid).create_time()}
+    n = _leave_running(study, space, busy, worker)
     result, m = replay_tune(tmp_path, journal, budget=10, strategy="random", study="s")
-    assert load(journal).trials[n].state == TrialState.RUNNING  # someone is measuring it
-    assert config_key(busy) not in m.calls
+    assert other.poll() is not None  # it waited for the other worker instead of stopping or going past
+    assert result.n_trials == 10 and len(m.calls) == 9
+    assert m.calls.index(config_key(busy)) == 8  # retried only once its worker was gone
+    assert load(journal).trials[n].state == TrialState.FAIL and load(journal).trials[n].user_attrs["stale"]
 
 
 class FailSome(ReplayMeasurer):

@@ -145,3 +145,28 @@ def test_a_baseline_that_fails_mid_collection_skips_its_workload_not_the_collect
     rows = read_rows(out)
     assert added == 4 == len(rows)  # the other workload filled the budget
     assert sum(r["kernel"] == "drifty" for r in rows) <= 1  # what drifty measured before its baseline drifted
+
+
+@needs_clang
+@pytest.mark.slow
+def test_machines_collecting_with_their_own_seeds_grow_one_database_on_a_server(tmp_path, postgres):
+    """Each machine runs `autotune collect --seed N --db URL` (its own seed: its own draws); one database grows."""
+    import os
+    import subprocess
+    import sys
+
+    from autotune.trials.db.store import Store
+
+    url = postgres.new_database()
+    env = {**os.environ, "AUTOTUNE_CACHE": str(tmp_path / "cache")}
+    for seed in (1, 2):  # one machine after the other: two on one machine would time each other
+        cmd = [sys.executable, "-m", "autotune", "collect", "--kernels", "jacobi-1d", "--sizes", "MINI"]
+        cmd += ["--max-records", "2", "--max-pairs", "5", "--seed", str(seed), "--db", url]
+        r = subprocess.run([*cmd, "--out", str(tmp_path / f"m{seed}.csv")], env=env, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert "s3cret" not in r.stdout + r.stderr
+    rows = Store.open(url).rows()
+    assert sorted(r["seed"] for r in rows) == [1, 1, 2, 2] and {r["source"] for r in rows} == {"collect"}
+    assert all(r["machine"]["cpu_model"] and len(r["machine_id"]) == 16 for r in rows)
+    by_seed = {s: {r["config_key"] for r in rows if r["seed"] == s} for s in (1, 2)}
+    assert by_seed[1] != by_seed[2]  # the seeds drew different configurations

@@ -1,6 +1,7 @@
 """The measurement database (autotune.trials.db): schema, concurrent appends, CSV in and out, stats, bad URLs.
 
-Every test uses a real SQLite file in tmp_path; nothing of the database is mocked.
+Every test uses a real SQLite file in tmp_path, and those marked so a real PostgreSQL server too
+(tests/postgres.py): the database several machines share; nothing of the database is mocked.
 """
 
 from __future__ import annotations
@@ -51,12 +52,18 @@ def url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'm.db'}"
 
 
-def test_a_measurement_comes_back_with_every_field(tmp_path):
-    store = Store.open(url(tmp_path))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path) -> str:
+    """A fresh database of each kind: a SQLite file, a database on the throwaway PostgreSQL server."""
+    return url(tmp_path) if request.param == "sqlite" else request.getfixturevalue("postgres").new_database()
+
+
+def test_a_measurement_comes_back_with_every_field(db):
+    store = Store.open(db)
     made = entry(measurement(), PROGRAM, source="run", ci_target=0.02, seed=3, study="s", trial=4, ir_hash="ff" * 8)
     store.add(made)
     store.close()
-    (back,) = Store.open(url(tmp_path)).rows()  # a new connection: what is on disk
+    (back,) = Store.open(db).rows()  # a new connection: what is on disk
     assert set(back) == {"id", *COLUMNS}
     for k in COLUMNS:
         assert back[k] == made[k], k
@@ -82,17 +89,28 @@ def _append(db: str, worker: int, n: int, start) -> None:
         store.add(entry(measurement(), PROGRAM, source="collect", ci_target=0.02, seed=worker, draw_index=i))
 
 
-def test_two_processes_appending_at_once_lose_nothing(tmp_path):
+def test_two_processes_appending_at_once_lose_nothing(db):
     ctx = multiprocessing.get_context("fork")
     start = ctx.Barrier(2)
-    procs = [ctx.Process(target=_append, args=(url(tmp_path), w, 50, start)) for w in (0, 1)]
+    procs = [ctx.Process(target=_append, args=(db, w, 50, start)) for w in (0, 1)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
     assert [p.exitcode for p in procs] == [0, 0]
-    rows = Store.open(url(tmp_path)).rows(columns=["seed", "draw_index"])
+    rows = Store.open(db).rows(columns=["seed", "draw_index"])
     assert sorted((r["seed"], r["draw_index"]) for r in rows) == [(w, i) for w in (0, 1) for i in range(50)]
+
+
+def test_records_of_several_machines_keep_their_fingerprints(db):
+    """One database grown by identical machines and one that is not: every record says which it was."""
+    store = Store.open(db)
+    other = {**MACHINE, "cpu_model": "Other CPU"}
+    for m in (MACHINE, MACHINE, other):
+        store.add(entry(measurement(machine=dict(m)), PROGRAM, source="collect", ci_target=0.02))
+    rows = Store.open(db).rows()
+    assert [r["cpu_model"] for r in rows] == ["Test CPU", "Test CPU", "Other CPU"]
+    assert rows[0]["machine_id"] == rows[1]["machine_id"] != rows[2]["machine_id"]
 
 
 def test_the_committed_csv_goes_in_and_comes_back_byte_for_byte(tmp_path):
