@@ -32,7 +32,7 @@ from autotune.search.strategies import make_sampler
 from autotune.space import Space
 from autotune.space.discover import build_space
 from autotune.surrogate.data import Featurizer
-from autotune.surrogate.scorer import Surrogate, SurrogateScorer
+from autotune.surrogate.scorer import DEFAULT_MODEL, Surrogate, SurrogateScorer
 from autotune.surrogate.train import db_digest, fit_surrogate, training_set
 from autotune.trials.recorder import RecordingMismatch
 from autotune.trials.records import config_key, restrict, space_from_spec
@@ -149,6 +149,7 @@ def train_heldout(db: str, held_out: list[str], out: Path, featurizer: Featurize
         "seed": seed,
         "epochs": epochs,
         "modality": featurizer.embedder.modality,
+        "model": DEFAULT_MODEL,
     }
     if out.exists():
         sur = Surrogate.load(out)

@@ -21,12 +21,16 @@ held-out template also the pooled Spearman over all its records. `cover1`/`cover
 of held-out records whose measured log speedup lies within one / two ensemble spreads of the
 prediction (calibration: a Gaussian would give 0.68 / 0.95).
 
-Variants, same folds and seeds: the surrogate as shipped (pre-trained encoder, text
-modality, embedding of the tuned region, ranking loss), and ablations: without the ranking
-loss, embedding the whole module, a randomly initialised encoder, knob and context features
-only, knob features without the workload context, and the shipped recipe trained only on the
-held-out kernels' own set (generated kernels without the suite, suite kernels without the
-generated ones: does the generator's data help the suite, and back?).
+Variants, same folds and seeds: the surrogate as shipped (a bootstrap ensemble of boosted
+trees on the pre-trained encoder's text embedding of the tuned region, reduced to principal
+components, the region's IR opcode counts, and the knob and context features), and ablations:
+a randomly initialised encoder, IR counts without the embedding, the embedding without IR
+counts, embedding the whole module, knob and context features only, knob features without the
+workload context, and the shipped recipe trained only on the held-out kernels' own set
+(generated kernels without the suite, suite kernels without the generated ones: does the
+generator's data help the suite, and back?). Then the MLP ensemble the trees replaced
+(autotune.surrogate.model), with its ranking loss, without it, with a random-init encoder, and
+on knob and context features only.
 
 Writes results/transfer.md and results/transfer.csv (one row per variant, seed and workload).
 """
@@ -43,10 +47,9 @@ import torch
 
 from autotune import machine
 from autotune.surrogate.data import Featurizer, with_anchors
-from autotune.surrogate.features import CONTEXT, NAMES
+from autotune.surrogate.features import CONTEXT, COUNT_NAMES, NAMES
 from autotune.surrogate.groups import folds, leaks, with_groups
-from autotune.surrogate.model import Ensemble
-from autotune.surrogate.scorer import MODALITY
+from autotune.surrogate.scorer import MODALITY, fit_prior
 from autotune.surrogate.train import DEFAULT_TRAINING, db_digest, training_set
 from experiments.provenance import ROOT, git_commit, machine_line, now, weights_digest
 from experiments.report import markdown_table, spearman
@@ -58,19 +61,25 @@ MIN_ROWS = 3  # a workload needs this many rows (the anchor included) for a rank
 class Variant:
     name: str
     features: str  # key of the feature matrices
-    rank: float  # weight of the ranking loss (0: pointwise only)
-    columns: str = "all"  # all | knobs | knobs-no-context
+    model: str = "boosted"  # the prior's family (autotune.surrogate.scorer.MODELS)
+    rank: float = 1.0  # weight of the MLP's ranking loss (0: pointwise only)
+    columns: str = "all"  # all | no-counts | counts | knobs | knobs-no-context
     own_set: bool = False  # train only on the held-out kernels' own kernel set (suite or generated)
 
 
 VARIANTS = [
-    Variant("shipped: pre-trained, region, ranking", "pretrained-region", 1.0),
-    Variant("no ranking loss", "pretrained-region", 0.0),
-    Variant("whole module", "pretrained-module", 1.0),
-    Variant("random-init encoder", "random-region", 1.0),
-    Variant("knobs + context only", "pretrained-region", 1.0, "knobs"),
-    Variant("knobs only, no context", "pretrained-region", 1.0, "knobs-no-context"),
-    Variant("shipped, own kernel set only", "pretrained-region", 1.0, own_set=True),
+    Variant("shipped: boosted trees, pre-trained, region, IR counts", "pretrained-region"),
+    Variant("trees, random-init encoder", "random-region"),
+    Variant("trees, IR counts + knobs, no embedding", "pretrained-region", columns="counts"),
+    Variant("trees, pre-trained, no IR counts", "pretrained-region", columns="no-counts"),
+    Variant("trees, whole module", "pretrained-module"),
+    Variant("trees, knobs + context only", "pretrained-region", columns="knobs"),
+    Variant("trees, knobs only, no context", "pretrained-region", columns="knobs-no-context"),
+    Variant("trees, own kernel set only", "pretrained-region", own_set=True),
+    Variant("MLP: pre-trained, region, IR counts, ranking", "pretrained-region", "mlp"),
+    Variant("MLP, no ranking loss", "pretrained-region", "mlp", rank=0.0),
+    Variant("MLP, random-init encoder", "random-region", "mlp"),
+    Variant("MLP, knobs + context only", "pretrained-region", "mlp", columns="knobs"),
 ]
 
 
@@ -103,13 +112,21 @@ def matrices(df: pd.DataFrame, needed: set[str]) -> dict[str, np.ndarray]:
     return out
 
 
-def columns(X: np.ndarray, which: str) -> np.ndarray:
+def columns(X: np.ndarray, which: str) -> tuple[np.ndarray, int]:
+    """The variant's columns of X ([embedding 2e, IR counts 2c, knobs K]) and how many trailing ones
+    are not embedding (the trees keep those and reduce the embedding to principal components)."""
+    K, C = len(NAMES), 2 * len(COUNT_NAMES)
+    knobs = X[:, -K:]
     if which == "all":
-        return X
-    knobs = X[:, -len(NAMES) :]
+        return X, C + K
+    if which == "no-counts":
+        return np.concatenate([X[:, : -(C + K)], knobs], 1), K
+    if which == "counts":
+        return X[:, -(C + K) :], C + K
     if which == "knobs":
-        return knobs
-    return knobs[:, [i for i, n in enumerate(NAMES) if n not in CONTEXT]]
+        return knobs, K
+    keep = [i for i, n in enumerate(NAMES) if n not in CONTEXT]
+    return knobs[:, keep], len(keep)
 
 
 def score_workloads(test: pd.DataFrame, mean: np.ndarray, std: np.ndarray) -> list[dict]:
@@ -189,14 +206,15 @@ def _fold(item) -> tuple[list[dict], list[dict]]:
     test = df.iloc[fold.test]
     rows, pooled = [], []
     for v in VARIANTS:
-        Xv = columns(X[v.features], v.columns)
+        Xv, tail = columns(X[v.features], v.columns)
         train = fold.train
         if v.own_set:  # does the other kernel set help? (the generator's kernels the suite's, and back)
             train = train[df["kernel_set"].to_numpy()[train] == test["kernel_set"].iloc[0]]
         for seed in range(seeds):
-            ens = Ensemble(Xv.shape[1], members=members, seed=seed)
-            ens.fit(Xv[train], y[train], epochs=epochs, groups=groups[train], rank=v.rank)
-            mean, std = ens.predict(Xv[fold.test])
+            prior = fit_prior(
+                Xv[train], y[train], v.model, tail, seed, members, groups[train], epochs=epochs, rank=v.rank
+            )
+            mean, std = prior.predict(Xv[fold.test])
             for r in score_workloads(test, mean, std):
                 rows.append({"evaluation": by, "fold": fold.name, "variant": v.name, "seed": seed, **r})
             if by == "template":

@@ -26,7 +26,7 @@ import pandas as pd
 from autotune.build.ir import IRGenError, variant_ir
 from autotune.kernel import Kernel
 from autotune.space import Config, Space
-from autotune.surrogate.features import knob_features
+from autotune.surrogate.features import ir_counts, knob_features
 from autotune.surrogate.region import region_ir
 from autotune.trials.workloads import Workload
 from autotune.variant import make_variant
@@ -111,12 +111,20 @@ class Featurizer:
     no_embedding: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     _kernels: dict[tuple[str, str], tuple[Kernel, Space]] = field(default_factory=dict)
     _base: dict[int, np.ndarray] = field(default_factory=dict)
+    _base_counts: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def dim(self) -> int:
-        from autotune.surrogate.features import NAMES
+        from autotune.surrogate.features import COUNT_NAMES, NAMES
 
-        return len(NAMES) + (2 * self.embedder.dim if self.embedder is not None else 0)
+        return len(NAMES) + (2 * self.embedder.dim + 2 * len(COUNT_NAMES) if self.embedder is not None else 0)
+
+    @property
+    def tail(self) -> int:
+        """The trailing columns that are not the embedding: IR counts and knob features (`dim` without it)."""
+        from autotune.surrogate.features import COUNT_NAMES, NAMES
+
+        return len(NAMES) + (2 * len(COUNT_NAMES) if self.embedder is not None else 0)
 
     def suite(self, kernel: str, size: str) -> tuple[Kernel, Space]:
         from autotune.space.discover import build_space
@@ -145,9 +153,11 @@ class Featurizer:
             return list(ex.map(one, configs))
 
     def embeddings(self, kernel: Kernel, space: Space, configs: Sequence[Config]) -> np.ndarray:
-        """[n, 2e]: each variant's embedding and its difference from the baseline's.
+        """[n, 2e + 2c]: each variant's embedding and its difference from the baseline's, then the
+        baseline's IR opcode counts and the variant's change of them (`features.ir_counts`).
 
-        Zeros where the variant has no IR; `self.no_embedding` marks those rows.
+        Where the variant has no IR: zero embedding columns and no change of counts;
+        `self.no_embedding` marks those rows.
         """
         assert self.embedder is not None
         kid = id(kernel)
@@ -156,21 +166,26 @@ class Featurizer:
             if base_ir is None:
                 raise IRGenError(f"{kernel.path}: no IR for the untransformed program")
             self._base[kid] = self.embedder.embed_normalized([base_ir])[0]
-        base = self._base[kid]
+            self._base_counts[kid] = ir_counts(base_ir)
+        base, base_counts = self._base[kid], self._base_counts[kid]
         irs = self._irs(kernel, space, configs)
         self.no_embedding = np.array([t is None for t in irs], bool)
         have = [i for i, t in enumerate(irs) if t is not None]
-        out = np.zeros((len(configs), 2 * len(base)), np.float32)
+        e, c = len(base), len(base_counts)
+        out = np.zeros((len(configs), 2 * e + 2 * c), np.float32)
+        out[:, 2 * e : 2 * e + c] = base_counts
         if have:
             vecs = self.embedder.embed_normalized([irs[i] for i in have])
-            out[have, : len(base)] = vecs
-            out[have, len(base) :] = vecs - base
+            out[have, :e] = vecs
+            out[have, e : 2 * e] = vecs - base
+            out[have, 2 * e + c :] = np.stack([ir_counts(irs[i]) for i in have]) - base_counts
         return out
 
     def features(
         self, kernel: Kernel, space: Space, configs: Sequence[Config], cores: int, baseline_s: float | Sequence[float]
     ) -> np.ndarray:
-        """[n, dim]: embeddings (see `embeddings`) then knob features; `self.no_embedding` marks rows without IR.
+        """[n, dim]: embeddings and IR counts (see `embeddings`) then knob features; `self.no_embedding`
+        marks rows without IR.
 
         `baseline_s`: the untransformed program's region time, one for all rows or one per row.
         """

@@ -16,6 +16,7 @@ of very different sizes.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -93,3 +94,35 @@ def knob_features(space: Space, config: Config, cores: int, baseline_s: float) -
     f["loops_log2"] = math.log2(1 + sum(k.name.endswith(".unroll") for k in space.knobs)) / 5
     f["tile_nests_log2"] = math.log2(1 + len(nests)) / 3
     return np.array([f[n] for n in NAMES], dtype=np.float32)
+
+
+# --- what the code is: opcode counts of the region's IR -------------------------------------------
+# Why beside the embedding: a few plain counts (memory operations, floating-point arithmetic,
+# branches, vector instructions, OpenMP schedule calls) say what kind of loop nest a program is
+# and what a knob did to it, in columns trees can split on; the leave-template-out check
+# (results/transfer.md) ranks with them better than with the embedding's components alone.
+OPCODES = [
+    "load", "store", "fadd", "fsub", "fmul", "fdiv", "add", "sub", "mul", "sdiv", "srem", "icmp", "fcmp",
+    "br", "phi", "call", "getelementptr", "select", "sext", "zext", "sitofp", "alloca", "ret",
+    "shufflevector", "extractelement", "insertelement",
+]  # fmt: skip
+_OPCODE = {op: re.compile(rf"= {op}\b|^\s*{op}\b", re.M) for op in OPCODES}
+COUNT_NAMES = [
+    *OPCODES, "vector_types", "functions", "blocks", "loop_hints", "double", "float", "omp_static", "omp_dispatch",
+]  # fmt: skip
+
+
+def ir_counts(ir: str) -> np.ndarray:
+    """log(1 + count) of each of COUNT_NAMES in normalised IR text."""
+    v = [len(_OPCODE[op].findall(ir)) for op in OPCODES]
+    v += [
+        sum(ir.count(f"<{n} x") for n in (2, 4, 8, 16)),
+        len(re.findall(r"^define ", ir, re.M)),
+        len(re.findall(r"^bb\d+:", ir, re.M)),
+        ir.count("llvm.loop"),
+        ir.count("double"),
+        ir.count("float"),
+        ir.count("__kmpc_for_static"),
+        ir.count("__kmpc_dispatch"),
+    ]
+    return np.log1p(np.array(v, np.float32))

@@ -19,6 +19,7 @@ import torch
 from autotune.errors import UserError
 from autotune.kernel import Kernel
 from autotune.space import Config, Space
+from autotune.surrogate.boosted import Boosted
 from autotune.surrogate.data import Featurizer
 from autotune.surrogate.features import knob_features
 from autotune.surrogate.model import Ensemble, expected_improvement, gp_residual, one_thread
@@ -30,22 +31,73 @@ WEIGHTS = Path(__file__).resolve().parent.parent / "data" / "surrogate.pt"
 # check (results/surrogate_quality.md) ranks it below the text and graph embeddings.
 MODALITY = "text"
 EMBED_TOP = 3  # distinct builds embedded per scoring call (each costs a clang run and the encoder)
+MODELS = ("boosted", "mlp")  # the prior's family: boosted trees (`boosted.Boosted`), or the MLP `model.Ensemble`
+DEFAULT_MODEL = "boosted"  # ranks held-out kernels better than the MLP (results/transfer.md)
+Prior = Ensemble | Boosted
+
+
+def prior_from_state(st: dict) -> Prior:
+    """A saved prior of either family (weights saved before the trees have no `kind`: the MLP's)."""
+    return Boosted.from_state(st) if st.get("kind") == "boosted" else Ensemble.from_state(st)
+
+
+def fit_prior(
+    X: np.ndarray,
+    y: np.ndarray,
+    model: str = DEFAULT_MODEL,
+    tail: int | None = None,
+    seed: int = 0,
+    members: int = 5,
+    groups: np.ndarray | None = None,
+    w: np.ndarray | None = None,
+    epochs: int = 200,
+    rank: float = 1.0,
+) -> Prior:
+    """One prior of log speedup of the family `model`, fitted: the one recipe the trainer and the experiments share.
+
+    `tail`: the trailing columns that are knob features (the trees keep them and reduce the
+    embedding before them to principal components); `epochs` and `rank` (the ranking loss)
+    are the MLP's alone.
+    """
+    if model == "boosted":
+        return Boosted(X.shape[1], members=members, seed=seed, tail=tail).fit(X, y, groups=groups, w=w)
+    if model == "mlp":
+        return Ensemble(X.shape[1], members=members, seed=seed).fit(X, y, epochs=epochs, groups=groups, w=w, rank=rank)
+    raise ValueError(f"model={model!r}: one of {', '.join(MODELS)}")
 
 
 @dataclass
 class Surrogate:
     """Two priors over log speedup: `full` (embedding + knobs) and `knobs` (knob features only)."""
 
-    full: Ensemble
-    knobs: Ensemble
+    full: Prior
+    knobs: Prior
     meta: dict = field(default_factory=dict)
 
     @classmethod
-    def train(cls, X_full: np.ndarray, X_knobs: np.ndarray, y: np.ndarray, seed: int = 0, **kw) -> Surrogate:
-        """Both priors on the same rows; `kw` goes to `Ensemble.fit` (groups, w, rank, epochs)."""
-        full = Ensemble(X_full.shape[1], seed=seed).fit(X_full, y, **kw)
-        knobs = Ensemble(X_knobs.shape[1], seed=seed).fit(X_knobs, y, **kw)
-        return cls(full, knobs, {"records": int(len(y))})
+    def train(
+        cls,
+        X_full: np.ndarray,
+        X_knobs: np.ndarray,
+        y: np.ndarray,
+        seed: int = 0,
+        model: str = DEFAULT_MODEL,
+        groups: np.ndarray | None = None,
+        w: np.ndarray | None = None,
+        epochs: int = 200,
+        rank: float = 1.0,
+        tail: int | None = None,
+    ) -> Surrogate:
+        """Both priors on the same rows. `epochs` and `rank` (the ranking loss) are the MLP's alone.
+
+        `tail`: the full prior's trailing columns that are not the embedding (`Featurizer.tail`;
+        default the knob features' width): the trees keep them and reduce the embedding before
+        them to principal components.
+        """
+        kw = dict(model=model, seed=seed, groups=groups, w=w, epochs=epochs, rank=rank)
+        full = fit_prior(X_full, y, tail=tail or X_knobs.shape[1], **kw)
+        knobs = fit_prior(X_knobs, y, tail=X_knobs.shape[1], **kw)
+        return cls(full, knobs, {"records": int(len(y)), "model": model})
 
     def save(self, path: Path = WEIGHTS) -> None:
         blob = {"full": self.full.state(), "knobs": self.knobs.state(), "meta": self.meta}
@@ -59,10 +111,10 @@ class Surrogate:
                 "(needs the measurement database from `autotune collect`)"
             )
         st = torch.load(path, weights_only=False)
-        return cls(Ensemble.from_state(st["full"]), Ensemble.from_state(st["knobs"]), st.get("meta", {}))
+        return cls(prior_from_state(st["full"]), prior_from_state(st["knobs"]), st.get("meta", {}))
 
 
-def refined(prior: Ensemble, X_hist: np.ndarray, y_hist: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def refined(prior: Prior, X_hist: np.ndarray, y_hist: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Prior mean/std at X, corrected by a GP on the prior's residuals at the target's own points."""
     m, s = prior.predict(X)
     if len(y_hist) == 0:

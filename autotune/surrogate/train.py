@@ -7,8 +7,9 @@ between machines), only verified `ok` ones (failures carry no speedup), and only
 of kernels the featurizer can rebuild from a name (the suite's and the generator's,
 `Workload.named`): a record of a user's own program from `autotune run` names a file
 that may be gone. Every workload also gets its default configuration as an anchor at
-speedup 1 (`data.with_anchors`), and the ensemble learns the order of each workload's
-configurations (a ranking loss within the workload) as well as their speedups.
+speedup 1 (`data.with_anchors`). The prior is a bootstrap ensemble over workloads, of boosted
+trees (`--model boosted`, the default: they rank held-out kernels better, results/transfer.md)
+or of MLPs (`--model mlp`, which also learn each workload's order through a ranking loss).
 
 `--db` is one or more collect CSVs (comma-separated) or a SQLAlchemy URL of the measurement
 database (`autotune.trials.db`, e.g. sqlite:///.autotune/measurements.db).
@@ -30,7 +31,7 @@ from autotune import machine
 from autotune.errors import UserError
 from autotune.surrogate.data import CI_MISSED, Featurizer, is_database, load_records, weights, with_anchors
 from autotune.surrogate.features import NAMES
-from autotune.surrogate.scorer import MODALITY, WEIGHTS, Surrogate
+from autotune.surrogate.scorer import DEFAULT_MODEL, MODALITY, MODELS, WEIGHTS, Surrogate
 from autotune.trials.collect import DATA_DIR, DEFAULT_CSV
 
 # the committed training files: the generator's kernels, then the suite's
@@ -77,6 +78,7 @@ def fit_surrogate(
     ci_missed: str = "keep",
     ci_missed_weight: float = 0.5,
     rank: float = 1.0,
+    model: str = DEFAULT_MODEL,
 ) -> Surrogate:
     """The surrogate of a training set (`training_set` rows whose space still expresses them).
 
@@ -88,12 +90,12 @@ def fit_surrogate(
     y = df["log_speedup"].to_numpy(float)
     w = weights(df, ci_missed, ci_missed_weight)
     groups = (df["kernel"] + "@" + df["size"]).to_numpy()
-    sur = Surrogate.train(X, X[:, -len(NAMES) :], y, seed=seed, epochs=epochs, groups=groups, w=w, rank=rank)
+    sur = Surrogate.train(X, X[:, -len(NAMES) :], y, seed, model, groups, w, epochs, rank, tail=featurizer.tail)
     sur.meta.update(
         {
             "records": int((~df["anchor"]).sum()),
             "kernels": sorted(df["kernel"].unique().tolist()),
-            "rank": rank,
+            **({"rank": rank, "epochs": epochs} if model == "mlp" else {}),
             "region": featurizer.region,
             "log_speedup_mean": float(np.mean(y)),
         }
@@ -123,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", default=DEFAULT_TRAINING, help="collect CSVs, comma-separated, or a database URL")
     ap.add_argument("--out", default=str(WEIGHTS))
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--epochs", type=int, default=200)
+    ap.add_argument("--model", default=DEFAULT_MODEL, choices=MODELS, help="the prior's family (default boosted trees)")
+    ap.add_argument("--epochs", type=int, default=200, help="the MLP's training epochs (--model mlp)")
     ap.add_argument("--modality", default=MODALITY, choices=("fused", "text", "graph"), help="encoder embedding used")
     ap.add_argument(
         "--ci-missed", default="keep", choices=CI_MISSED, help="records whose CI missed its target (default keep)"
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"{a.db}: {len(df)} usable records on this machine; collect more (`autotune collect`)")
         fz = Featurizer(Embedder(cache_dir=Path(".encoder-cache"), modality=a.modality))
         df = df[fz.current(df)].reset_index(drop=True)
-        sur = fit_surrogate(df, fz, a.seed, a.epochs, a.ci_missed, a.ci_missed_weight)
+        sur = fit_surrogate(df, fz, a.seed, a.epochs, a.ci_missed, a.ci_missed_weight, model=a.model)
         sur.meta.update(
             {
                 "db_sha256": db_digest(a.db),
@@ -147,7 +150,6 @@ def main(argv: list[str] | None = None) -> int:
                 "trained_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
                 "seed": a.seed,
                 "modality": a.modality,
-                "epochs": a.epochs,
             }
         )
         if a.ci_missed != "keep":  # the default leaves the record as it always was

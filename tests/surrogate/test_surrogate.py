@@ -13,7 +13,7 @@ from autotune.kernel import Kernel
 from autotune.space.discover import build_space
 from autotune.surrogate import scorer as sc
 from autotune.surrogate.data import Featurizer, load_records
-from autotune.surrogate.features import NAMES, knob_features
+from autotune.surrogate.features import COUNT_NAMES, NAMES, knob_features
 from autotune.surrogate.model import expected_improvement, gp_residual
 from autotune.trials.collect import DEFAULT_CSV
 from tests.conftest import KERNELS, needs_clang
@@ -136,7 +136,10 @@ def test_variants_without_ir_are_marked_not_given_a_silent_zero_embedding(params
     e = fz.embedder.dim
     assert fz.no_embedding.tolist() == [False, True, False]
     assert not X[1, : 2 * e].any() and X[0, :e].any() and X[2, :e].any()  # the zeros are exactly the marked row
-    assert fz.embeddings(k, space, configs[1:]).shape == (2, 2 * e) and fz.no_embedding.tolist() == [True, False]
+    c = len(COUNT_NAMES)
+    assert not X[1, 2 * e + c : 2 * e + 2 * c].any() and X[1, 2 * e : 2 * e + c].any()  # no IR: no change of counts
+    assert fz.embeddings(k, space, configs[1:]).shape == (2, 2 * e + 2 * c)
+    assert fz.no_embedding.tolist() == [True, False]
     knobs_only = Featurizer(None)
     knobs_only.features(k, space, configs, cores=2, baseline_s=0.1)  # no embedding columns: nothing to mark
     assert knobs_only.no_embedding.tolist() == [False, False, False]
