@@ -47,12 +47,22 @@ def machine_line() -> str:
 
 
 def git_commit() -> str:
+    """HEAD, with " + uncommitted changes" when tracked code differs from it (the numbers then come
+    from a tree no commit holds yet: say so rather than name a commit that did not make them)."""
     try:
-        return subprocess.run(
+        head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "autotune", "encoder", "experiments"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except Exception:
         return "unknown"
+    return f"{head} + uncommitted changes" if changed else head
 
 
 def now() -> str:

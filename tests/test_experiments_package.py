@@ -41,3 +41,23 @@ def test_no_experiment_edits_sys_path():
         if re.search(r"sys\.path\.(insert|append)", p.read_text())
     ]
     assert offenders == []
+
+
+def test_a_result_made_from_uncommitted_code_says_so(tmp_path, monkeypatch):
+    import subprocess
+
+    from experiments import provenance
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "autotune").mkdir()
+    (tmp_path / "autotune" / "x.py").write_text("a = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
+    monkeypatch.setattr(provenance, "ROOT", tmp_path)
+    clean = provenance.git_commit()
+    assert len(clean) >= 7 and "uncommitted" not in clean
+    (tmp_path / "autotune" / "x.py").write_text("a = 2\n")
+    assert provenance.git_commit() == f"{clean} + uncommitted changes"
