@@ -10,8 +10,11 @@ from __future__ import annotations
 import functools
 import os
 import platform
+import socket
 import subprocess
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import psutil
 
@@ -71,3 +74,26 @@ def current() -> Machine:
         os=f"{platform.system()} {platform.release()}",
         compilers={name: compiler_version(path) for name, path in available().items()},
     )
+
+
+def process_label(cpus: Sequence[int] | None = None) -> dict[str, Any]:
+    """This process as others can find it: host, pid, start time; `cpus`: the CPUs it measures on.
+
+    Why the start time: a pid is recycled; (pid, start time) names one process for good. The
+    study's workers (autotune.search.workers) and a shared collection's claims
+    (autotune.trials.db.claims) both label their owner this way.
+    """
+    p = psutil.Process()
+    label: dict[str, Any] = {"host": socket.gethostname(), "pid": p.pid, "started": p.create_time()}
+    if cpus is not None:
+        label["cpus"] = sorted(int(c) for c in cpus)
+    return label
+
+
+def process_alive(label: dict[str, Any]) -> bool:
+    """The labelled process still runs (on this host: the caller checks the host); a zombie does not."""
+    try:
+        p = psutil.Process(int(label["pid"]))
+        return abs(p.create_time() - float(label["started"])) < 1e-3 and p.status() != psutil.STATUS_ZOMBIE
+    except (psutil.Error, KeyError, TypeError, ValueError):
+        return False

@@ -62,6 +62,11 @@ def protocol_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--mem-limit", type=float, default=None, metavar="GIB", help="address-space cap per run")
     g.add_argument("--cache-dir", default=None, help="build cache (default .autotune/builds)")
     g.add_argument("--cpus", default=None, metavar="0,1", help="pin the measured runs to these CPUs")
+    load_args(g)
+
+
+def load_args(g: Any) -> None:
+    """How a measurement treats other work on the machine (Options.load_check; g: a parser or group)."""
     g.add_argument(
         "--load-check",
         choices=("wait", "strict", "off"),
@@ -139,6 +144,15 @@ def config_of(space: Space, settings: list[str]) -> Config:
     return parse_settings(space, settings)
 
 
+def load_options(a: argparse.Namespace) -> dict[str, Any]:
+    """Options' load fields from the `load_args` flags, checked."""
+    if not 0 < a.load_max_busy <= 1:
+        raise UserError(f"--load-max-busy {a.load_max_busy:g}: give a fraction of the CPUs between 0 and 1")
+    if a.load_wait < 0:
+        raise UserError(f"--load-wait {a.load_wait:g}: give seconds, 0 or more")
+    return {"load_check": a.load_check, "load_max_busy": a.load_max_busy, "load_wait_s": a.load_wait}
+
+
 def options_of(a: argparse.Namespace) -> Options:
     """The measurement protocol's options from the `protocol_args` flags."""
     from autotune.measure import Options
@@ -151,14 +165,8 @@ def options_of(a: argparse.Namespace) -> Options:
         baseline_timeout=a.baseline_timeout,
         memory_bytes=int(a.mem_limit * 2**30) if a.mem_limit else None,
         seed=a.seed,
-        load_check=a.load_check,
-        load_max_busy=a.load_max_busy,
-        load_wait_s=a.load_wait,
+        **load_options(a),
     )
-    if not 0 < a.load_max_busy <= 1:
-        raise UserError(f"--load-max-busy {a.load_max_busy:g}: give a fraction of the CPUs between 0 and 1")
-    if a.load_wait < 0:
-        raise UserError(f"--load-wait {a.load_wait:g}: give seconds, 0 or more")
     if a.cpus:
         try:
             opts.cpus = [int(c) for c in a.cpus.split(",")]

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autotune.cli.args import Subcommands, record_args
+from autotune.cli.args import Subcommands, load_args, load_options, record_args
 from autotune.cli.exits import EXIT_INTERRUPTED
 from autotune.errors import UserError
 
@@ -31,7 +31,14 @@ def add_parsers(sub: Subcommands) -> None:
     p.add_argument("--hours", type=float, default=None, help="stop after this long (resume by running again)")
     p.add_argument("--max-records", type=int, default=None, help="stop after this many new records")
     p.add_argument("--max-pairs", type=int, default=30, help="interleaved pairs per measurement at most (default 30)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="the draws' seed; identical machines collecting into one --db server with the same seed share "
+        "its plan (each draw is measured once, by whichever machine claims it first)",
+    )
+    load_args(p.add_argument_group("other work on the machine"))
     record_args(p)
     p.set_defaults(func=cmd_collect)
 
@@ -49,6 +56,7 @@ def cmd_collect(a: argparse.Namespace) -> int:
         raise UserError("--hours must be positive")
     if a.max_records is not None and a.max_records < 1:
         raise UserError("--max-records must be at least 1")
+    options = Options(max_pairs=a.max_pairs, seed=a.seed, **load_options(a))
     compilers.require_clang()
     kernels = [k.strip() for k in a.kernels.split(",") if k.strip()] if a.kernels else None
     sets = [s.strip() for s in a.set.split(",") if s.strip()]
@@ -76,7 +84,7 @@ def cmd_collect(a: argparse.Namespace) -> int:
                 seed=a.seed,
                 hours=a.hours,
                 max_records=a.max_records,
-                options=Options(max_pairs=a.max_pairs, seed=a.seed),
+                options=options,
                 on_record=show,
             )
         except KeyboardInterrupt:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import random
+import socket
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -149,13 +150,24 @@ class Session:
         A dead trial whose record was written in full (`measured`) is completed instead: only
         the final `tell` was missing, and measuring it again would measure it twice.
         """
+        return self._recover()[0]
+
+    def _recover(self) -> tuple[list[str], list[FrozenTrial]]:
+        """`recover`, and the study's trials as they are after it: the one read a loop works from.
+
+        Why one read: on a database server every read of the study is a query of all its trials;
+        the loop used to make nine a trial. It reads again only where recovery changed something.
+        """
         if server.beats(self.storage):  # workers elsewhere: Optuna fails the trials whose heartbeat went silent
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 optuna.storages.fail_stale_trials(self.study)  # unlabelled FAILs: `history.unfinished`
-        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            if not workers.dead(t):
+        trials = self.study.get_trials(deepcopy=False)
+        changed = False
+        for t in trials:
+            if t.state != TrialState.RUNNING or not workers.dead(t):
                 continue
+            changed = True
             storage, tid = self._trial_in_storage(t.number)
             if t.user_attrs.get(MEASURED) and "status" in t.user_attrs:
                 # killed after the whole record was written, before Optuna was told: the measurement is finished
@@ -166,10 +178,12 @@ class Session:
             storage.set_trial_user_attr(tid, STALE, True)
             with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):  # another worker was first
                 storage.set_trial_state_values(tid, TrialState.FAIL)
-        h = History.read(self.study, self.space)
+        if changed:
+            trials = self.study.get_trials(deepcopy=False)
+        h = History.of(trials, self.space)
         retried = []
         busy = set(h.by_key) | h.queued | h.running
-        for t in self.study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        for t in trials:
             key = t.user_attrs.get(KEY)
             if not unfinished(t):
                 continue
@@ -182,7 +196,9 @@ class Session:
             busy.add(key)
             retried.append(key)
             self.observe(Event("note", f"retrying the configuration of trial {t.number}, which did not finish"))
-        return retried
+        if retried:
+            trials = self.study.get_trials(deepcopy=False)
+        return retried, trials
 
     def _trial_in_storage(self, number: int) -> tuple[BaseStorage, int]:
         """The study's storage and the storage's id of trial `number`, for writing to a dead process's trial."""
@@ -232,7 +248,7 @@ class Session:
             self.observe(Event("note", msg))
 
     def run(self) -> Outcome:
-        retried = self.recover()
+        retried, trials = self._recover()
         self.ensure_baseline()
         self.ensure_starting_points()
         h = History.read(self.study, self.space)
@@ -245,10 +261,13 @@ class Session:
         me = workers.me()
         first = True
         while True:
-            if not first:  # the first look was `recover()` above
-                retried += self.recover()
+            if not first:  # the first look was `_recover()` above
+                more, trials = self._recover()
+                retried += more
+            else:
+                trials = self.study.get_trials(deepcopy=False)  # with the baseline and starting points queued
             first = False
-            h = History.read(self.study, self.space)
+            h = History.of(trials, self.space)
             reason = self._stop_reason(h, started)
             if reason:
                 best = h.best()
@@ -263,7 +282,7 @@ class Session:
                 )
                 return Outcome(reason, new, dupes, retried)
             b = self.budget.evaluations
-            if b is not None and h.n_measured + self._others_measuring() >= b:
+            if b is not None and h.n_measured + self._others_measuring(trials) >= b:
                 time.sleep(WAIT_S)  # the rest of the budget is in other workers' hands: wait, then look again
                 continue
             t0 = time.perf_counter()
@@ -275,38 +294,35 @@ class Session:
                 dupes, dupes_in_row, measured = self._trial(trial, me, t0, dupes, dupes_in_row)
             new += measured
 
-    def _others_measuring(self, before: int | None = None) -> int:
+    def _others_measuring(self, trials: list[FrozenTrial], before: int | None = None) -> int:
         """Trials other live workers are measuring now (those numbered below `before`, if given).
 
         Live: a process of this host that runs, or a worker elsewhere on a storage with heartbeats
         (its trial is failed once it goes silent). A worker elsewhere on a journal copied between
         machines cannot be known to live or die: it is not waited for, as before there were servers.
         """
-        running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-        here, beating = workers.me()["host"], server.beats(self.storage)
+        here, beating = socket.gethostname(), server.beats(self.storage)
 
         def live(t: FrozenTrial) -> bool:
             return not workers.dead(t) and (beating or t.user_attrs.get(WORKER, {}).get("host", here) == here)
 
-        return sum(1 for t in running if live(t) and (before is None or t.number < before))
+        return sum(
+            1 for t in trials if t.state == TrialState.RUNNING and live(t) and (before is None or t.number < before)
+        )
 
-    def _budget_taken(self, trial: optuna.Trial) -> bool:
+    def _budget_taken(self, trial: optuna.Trial, cfg: Config, trials: list[FrozenTrial], h: History) -> bool:
         """Whether the last measurements of the budget went to workers that asked before this trial.
 
         Why after `ask`: two workers that looked at the budget together may both have started a
         trial for its last slot; trial numbers order them, so exactly the later one gives way. Its
         trial fails as `skipped`, and a configuration it took from the queue (the baseline, a
-        starting point, a retry) goes back there.
+        starting point, a retry) goes back there. `h`: the study without this trial.
         """
         b = self.budget.evaluations
-        if b is None:
-            return False
-        ahead = self._others_measuring(before=trial.number)
-        if History.read(self.study, self.space, exclude=trial.number).n_measured + ahead < b:
+        if b is None or h.n_measured + self._others_measuring(trials, before=trial.number) < b:
             return False
         queued = {k: v for k, v in trial.user_attrs.items() if k in QUEUE_ATTRS}
         if queued:
-            cfg = suggest(trial, self.space)  # the queued configuration's fixed params: no sampler runs
             self.study.enqueue_trial(active_params(self.space, cfg), user_attrs=queued)
         trial.set_user_attr(SKIPPED, "the budget's last measurements are being taken by other workers")
         self.study.tell(trial, state=TrialState.FAIL)
@@ -315,8 +331,6 @@ class Session:
     def _trial(self, trial: optuna.Trial, me: dict[str, Any], t0: float, dupes: int, dupes_in_row: int):
         """Propose, check, measure and commit one trial; (duplicates, duplicates in a row, 1 if measured)."""
         trial.set_user_attr(WORKER, me)
-        if self._budget_taken(trial):
-            return dupes, dupes_in_row, 0
         cfg = suggest(trial, self.space)
         key = config_key(cfg)
         trial.set_user_attr(KEY, key)
@@ -326,11 +340,16 @@ class Session:
         if isinstance(sampler, ConfigSampler):
             for k, v in sampler.info(trial.number).items():
                 trial.set_user_attr(k, v)
+        # one read after this trial's key is in: another worker that takes the same key sees it, and
+        # this one sees every earlier one (its own queue entry is gone now)
+        trials = self.study.get_trials(deepcopy=False)
+        h = History.of(trials, self.space, exclude=trial.number)
+        if self._budget_taken(trial, cfg, trials, h):
+            return dupes, dupes_in_row, 0
         if not self.space.is_valid(cfg):  # only an enqueued trial with foreign params can get here
             trial.set_user_attr(SKIPPED, "not a valid configuration of this space")
             self.study.tell(trial, state=TrialState.FAIL)
             return dupes, dupes_in_row, 0
-        h = History.read(self.study, self.space, exclude=trial.number)  # its own queue entry is gone now
         if key in h.by_key or key in h.taken:
             prev = h.by_key.get(key)
             if prev is not None:
@@ -362,15 +381,17 @@ class Session:
             trial.set_user_attr(k, v)
         trial.set_user_attr(MEASURED, True)
         self.study.tell(trial, objective(m))
-        after = History.read(self.study, self.space)
-        best = after.best()
+        before = h.best()
+        best = [before.user_attrs["speedup"]] if before else []
+        if m.status == "ok" and m.speedup is not None:
+            best.append(float(m.speedup))
         self.observe(
             Event(
                 "measured",
                 m.status,
-                after.n_measured,
+                h.n_measured + 1,
                 self.budget.evaluations,
-                best.user_attrs["speedup"] if best else None,
+                max(best) if best else None,
                 trial.number,
                 m,
             )

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import optuna
-import psutil
 from optuna.trial import FrozenTrial
 
+from autotune import machine
 from autotune.errors import UserError, option
 from autotune.search.history import WORKER
 
@@ -29,22 +29,8 @@ PREFIX = "worker "  # study user attributes "worker <host> <pid>": the workers t
 UNLABELLED_GRACE_S = 60.0  # a RUNNING trial without a worker label this old is a crash's leftover
 
 
-def me(cpus: Sequence[int] | None = None) -> dict[str, Any]:
-    """This process's label; `cpus`: the CPUs its measurements are pinned to (None: any)."""
-    p = psutil.Process()
-    label: dict[str, Any] = {"host": socket.gethostname(), "pid": p.pid, "started": p.create_time()}
-    if cpus is not None:
-        label["cpus"] = sorted(int(c) for c in cpus)
-    return label
-
-
-def alive(worker: dict[str, Any]) -> bool:
-    """The labelled process still runs (on this host: the caller checks the host); a zombie does not."""
-    try:
-        p = psutil.Process(int(worker["pid"]))
-        return abs(p.create_time() - float(worker["started"])) < 1e-3 and p.status() != psutil.STATUS_ZOMBIE
-    except (psutil.Error, KeyError, TypeError, ValueError):
-        return False
+me = machine.process_label  # this process's label; `cpus`: the CPUs its measurements are pinned to
+alive = machine.process_alive  # the labelled process still runs (a zombie does not)
 
 
 def dead(t: FrozenTrial) -> bool:

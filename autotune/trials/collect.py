@@ -21,6 +21,10 @@ training file committed in git.
 The command line (`autotune collect`) lives in the CLI package; this module
 holds what it runs: `suite_tasks`, `Database`, `collect` and `SIGNALS`.
 
+Several identical machines collecting into one database server with the same seed share
+one plan: a draw is claimed in the database before it is measured (`autotune.trials.db.claims`),
+so each is measured once, by one machine, and each machine's CSV holds what it measured.
+
 Half the draws change every knob at random (coverage of the space), half
 change one to three knobs from the default (the neighbourhood a search walks).
 """
@@ -48,6 +52,7 @@ from autotune.trials.workloads import KERNEL_SETS, Workload, set_tasks, suite_ta
 __all__ = ["KERNEL_SETS", "SIGNALS", "Database", "Workload", "collect", "draw", "record", "set_tasks", "suite_tasks"]
 
 if TYPE_CHECKING:
+    from autotune.trials.db.claims import Claims
     from autotune.trials.db.schema import Program
     from autotune.trials.db.store import Appender
 
@@ -160,6 +165,15 @@ class Database:
         rows = [r for r in self.records if r["kernel"] == workload.kernel and r["size"] == workload.size]
         return {int(r["index"]) for r in rows}, {r["config_key"] for r in rows}
 
+    def claims(self, seed: int) -> Claims | None:
+        """The shared plan of `seed` in the measurement database (None without one): what identical
+        machines recorded or are measuring, and the claim on each draw before it is measured."""
+        if self.store is None or self.store.store is None:
+            return None
+        from autotune.trials.db.claims import Claims
+
+        return Claims(self.store.store, seed, warn=self.store.warn)
+
     def storage(self):
         if self._storage is None:
             import optuna
@@ -265,11 +279,16 @@ def variant_ir_hash(kernel: Kernel, space: Space, config: Config) -> str:
         return ""
 
 
-def plan(db: Database, workloads: list[Workload], seed: int) -> Iterator[tuple[Workload, int]]:
-    """(workload, index) pairs not yet in the database, round-robin over the workloads in a seeded order."""
+def plan(
+    db: Database, workloads: list[Workload], seed: int, elsewhere: dict[tuple[str, str], set[int]] | None = None
+) -> Iterator[tuple[Workload, int]]:
+    """(workload, index) pairs not yet in the database, round-robin over the workloads in a seeded order.
+
+    elsewhere: (kernel, size) -> indices that identical machines recorded or are measuring
+    (`Claims.done`): skipped too."""
     order = list(workloads)
     random.Random(seed).shuffle(order)
-    done = {w: db.done(w)[0] for w in order}
+    done = {w: db.done(w)[0] | (elsewhere or {}).get((w.kernel, w.size or ""), set()) for w in order}
     index = 0
     while True:
         for w in order:
@@ -294,7 +313,8 @@ def collect(
     programs: dict[Workload, Program] = {}
     broken: set[Workload] = set()
     t0, added, skipped = time.time(), 0, 0
-    for work, index in plan(db, workloads, seed):
+    shared = db.claims(seed)
+    for work, index in plan(db, workloads, seed, shared.done() if shared is not None else None):
         if skipped > 2 * len(workloads):  # every space sampled out
             break
         if hours is not None and time.time() - t0 >= hours * 3600:
@@ -305,41 +325,71 @@ def collect(
             raise UserError("no suite kernel could be measured (see the errors above)")
         if work in broken:
             continue
-        if work not in benches:
-            try:
-                kernel = work.load(kernel_dir)
-                bench = Bench(kernel, options=opts)
-                bench.prepare()
-            except UserError as exc:
-                print(f"autotune collect: skipping {work.study}: {exc}")
-                broken.add(work)
-                continue
-            benches[work] = bench
-            if db.store is not None:
-                from autotune.trials.db.schema import program_of
-
-                programs[work] = program_of(kernel)
-        bench = benches[work]
-        seen = db.done(work)[1]
-        config = None
-        for attempt in range(20):
-            c = draw(bench.space, _rng(seed, work, index, attempt), sparse=index % 2 == 1)
-            if config_key(c) not in seen:
-                config = c
-                break
-        if config is None:  # a small space, sampled out
+        if shared is not None and not shared.claim(work.kernel, work.size, index):
+            continue  # another machine recorded this draw since the plan was made, or is measuring it
+        try:
+            rec = _measure(work, index, db, seed, opts, benches, programs, broken, kernel_dir, shared)
+        finally:
+            if shared is not None:
+                shared.release(work.kernel, work.size, index)
+        if rec is None:
             skipped += 1
             continue
-        skipped = 0
-        try:
-            m = bench.measure(config)
-        except UserError as exc:  # the baseline itself failed (a crash in the OpenMP runtime, output drift)
-            print(f"autotune collect: skipping {work.study} for the rest of this run: {exc}")
-            broken.add(work)
+        if not rec:  # its workload broke
             continue
-        rec = record(work, index, m, variant_ir_hash(bench.kernel, bench.space, config), seed)
-        db.append(rec, bench.space, m, programs.get(work), opts.ci_target)
+        skipped = 0
         added += 1
         if on_record is not None:
             on_record(rec)
     return added
+
+
+def _measure(
+    work: Workload,
+    index: int,
+    db: Database,
+    seed: int,
+    opts: Options,
+    benches: dict[Workload, Bench],
+    programs: dict[Workload, Program],
+    broken: set[Workload],
+    kernel_dir: Path | None,
+    shared: Claims | None,
+) -> dict | None:
+    """Draw and measure `work`'s draw `index`, and append its record; the record, None when the
+    space is sampled out, or {} when the workload cannot be measured (it joins `broken`)."""
+    if work not in benches:
+        try:
+            kernel = work.load(kernel_dir)
+            bench = Bench(kernel, options=opts)
+            bench.prepare()
+        except UserError as exc:
+            print(f"autotune collect: skipping {work.study}: {exc}")
+            broken.add(work)
+            return {}
+        benches[work] = bench
+        if db.store is not None:
+            from autotune.trials.db.schema import program_of
+
+            programs[work] = program_of(kernel)
+    bench = benches[work]
+    seen = db.done(work)[1]
+    if shared is not None:  # what identical machines measured of it
+        seen |= shared.configs(work.kernel, work.size)
+    config = None
+    for attempt in range(20):
+        c = draw(bench.space, _rng(seed, work, index, attempt), sparse=index % 2 == 1)
+        if config_key(c) not in seen:
+            config = c
+            break
+    if config is None:  # a small space, sampled out
+        return None
+    try:
+        m = bench.measure(config)
+    except UserError as exc:  # the baseline itself failed (a crash in the OpenMP runtime, output drift)
+        print(f"autotune collect: skipping {work.study} for the rest of this run: {exc}")
+        broken.add(work)
+        return {}
+    rec = record(work, index, m, variant_ir_hash(bench.kernel, bench.space, config), seed)
+    db.append(rec, bench.space, m, programs.get(work), opts.ci_target)
+    return rec

@@ -81,6 +81,20 @@ measurements = Table(
 )
 COLUMNS: tuple[str, ...] = tuple(c.name for c in measurements.columns if c.name != "id")
 
+# Draws of a shared collection being measured now (autotune.trials.db.claims): one row per draw,
+# so machines collecting into one server with one seed never measure the same draw twice.
+claims = Table(
+    "claims",
+    metadata,
+    Column("kernel", String(255), primary_key=True),
+    Column("size", String(32), primary_key=True),  # '' where the workload has none
+    Column("seed", Integer, primary_key=True),
+    Column("draw_index", Integer, primary_key=True),
+    Column("machine_id", String(16), primary_key=True),  # identical machines share a plan; others measure their own
+    Column("worker", JSON, nullable=False),  # autotune.search.workers.me(): host, pid, process start
+    Column("claimed", DateTime, nullable=False),  # naive UTC
+)
+
 
 @dataclass(frozen=True)
 class Program:

@@ -64,7 +64,7 @@ def scrub(text: str, url: str) -> str:
     return out.replace(str(password), "***") if password else out
 
 
-def _reason(exc: BaseException, url: str) -> str:
+def why_not(exc: BaseException, url: str) -> str:
     """One line: why the database cannot be used, and what to do about it."""
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -119,7 +119,7 @@ class Store:
         try:
             return cls(text)
         except Exception as exc:  # sqlalchemy, drivers and the OS raise many kinds; all mean "cannot use it"
-            raise UserError(f"measurement database {mask(text)}: cannot open it: {_reason(exc, text)}") from None
+            raise UserError(f"measurement database {mask(text)}: cannot open it: {why_not(exc, text)}") from None
 
     def _create(self, attempts: int = 5) -> None:
         """Create the table and its indexes unless there; another process creating them at once is fine."""
@@ -227,7 +227,7 @@ class Appender:
             self.failed += 1
             if self.failed == 1:
                 self.warn(
-                    f"could not record a measurement in {self.store.shown} ({_reason(exc, self.store.url)}); "
+                    f"could not record a measurement in {self.store.shown} ({why_not(exc, self.store.url)}); "
                     "the work goes on (--no-record skips the database)"
                 )
             return False
