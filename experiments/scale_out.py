@@ -7,7 +7,8 @@ postgresql package, a temporary cluster on a local port):
 
 * stand-in measurements: jacobi-1d's recorded replay sub-space, each measurement a recorded one
   that takes `--sleep` seconds (tests/search/scale_worker.py); one worker, then two, then two
-  with one of them killed with `kill -9` in its fourth measurement, each to `--trials`;
+  with one of them killed with `kill -9` in its fourth measurement, then two with the server
+  stopped for a few seconds mid-study, each to `--trials`;
 * one real run: `autotune run kernels/jacobi-1d.c -D MINI_DATASET --strategy random`, one worker
   pinned to CPU 0, then two workers pinned to CPUs 0 and 1 (this machine has two), each to
   `--real-budget` measurements.
@@ -56,7 +57,12 @@ def _row(name: str, workers: int, budget: int, wall: float, url: str, study: str
     }
 
 
-def stand_in(server, n: int, trials: int, sleep: float, kill: bool, tmp: Path) -> dict:
+OUTAGE_S = 5.0  # how long the server is down in the restart run
+
+
+def stand_in(server, n: int, trials: int, sleep: float, event: str | None, tmp: Path) -> dict:
+    """`n` stand-in workers to `trials`; event: None, "kill" (kill -9 one worker in its fourth
+    measurement) or "restart" (stop the server in the tenth measurement, start it OUTAGE_S later)."""
     url = server.new_database()
     cmd = [sys.executable, "-m", "tests.search.scale_worker", url, "k", "--budget", str(trials), "--sleep", str(sleep)]
     t0 = time.perf_counter()
@@ -71,13 +77,18 @@ def stand_in(server, n: int, trials: int, sleep: float, kill: bool, tmp: Path) -
         for i in range(n)
     ]
     printed: list[str] = []
-    if kill:
+    if event is not None:
         for line in procs[0].stdout:
             printed.append(line)
-            if line.startswith("MEASURING 3"):
+            if line.startswith("MEASURING 3" if event == "kill" else "MEASURING 10"):
                 break
-        procs[0].send_signal(signal.SIGKILL)
-        procs[0].wait()
+        if event == "kill":
+            procs[0].send_signal(signal.SIGKILL)
+            procs[0].wait()
+        else:
+            server.stop()
+            time.sleep(OUTAGE_S)
+            server.start()
     for p in procs:
         out, err = p.communicate()
         printed += out.splitlines()
@@ -85,7 +96,8 @@ def stand_in(server, n: int, trials: int, sleep: float, kill: bool, tmp: Path) -
             raise SystemExit(f"a worker failed: {err[-2000:]}")
     wall = time.perf_counter() - t0
     keys = [ln.split()[1] for ln in printed if ln.startswith("MEASURED ")]
-    name = f"stand-in ({sleep:g} s a measurement)" + (", one worker killed (kill -9)" if kill else "")
+    what = {None: "", "kill": ", one worker killed (kill -9)", "restart": f", server down {OUTAGE_S:g} s mid-study"}
+    name = f"stand-in ({sleep:g} s a measurement)" + what[event]
     return _row(name, n, trials, wall, url, "k", keys)
 
 
@@ -121,8 +133,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as d, throwaway_server() as server:
         tmp = Path(d)
-        for n, kill in ((1, False), (2, False), (2, True)):
-            rows.append(stand_in(server, n, a.trials, a.sleep, kill, tmp / f"s{n}{kill}"))
+        for n, event in ((1, None), (2, None), (2, "kill"), (2, "restart")):
+            rows.append(stand_in(server, n, a.trials, a.sleep, event, tmp / f"s{n}{event}"))
             print(rows[-1], flush=True)
         for cpus in ([0], [0, 1]):
             rows.append(real(server, cpus, a.real_budget, tmp / f"r{len(cpus)}"))
@@ -132,7 +144,7 @@ def main() -> None:
 
     table = pd.DataFrame(rows)
     one, two = table.iloc[0]["wall_s"], table.iloc[1]["wall_s"]
-    r1, r2 = table.iloc[3]["wall_s"], table.iloc[4]["wall_s"]
+    r1, r2 = table.iloc[4]["wall_s"], table.iloc[5]["wall_s"]
     cmd = f"python -m experiments.scale_out --trials {a.trials} --sleep {a.sleep:g} --real-budget {a.real_budget}"
     lines = [
         "# Scale-out: workers sharing one study on PostgreSQL",
@@ -144,7 +156,9 @@ def main() -> None:
         "",
         "Stand-in runs: jacobi-1d's recorded replay sub-space (60 configurations), random strategy, each "
         f"measurement a recorded one that sleeps {a.sleep:g} s (tests/search/scale_worker.py), so the workers "
-        "do not time each other; the killed run kills one worker with `kill -9` in its fourth measurement. "
+        "do not time each other; the killed run kills one worker with `kill -9` in its fourth measurement; the "
+        f"restart run stops the server (pg_ctl stop -m fast: every connection dropped) in a worker's tenth "
+        f"measurement and starts it again {OUTAGE_S:g} s later. "
         "Real runs: `autotune run` timing jacobi-1d at MINI, each worker pinned to its own CPU with `--cpus`. "
         "`lost`: measurements a worker printed that the study does not hold.",
         "",
