@@ -127,6 +127,15 @@ def one(kernel: str, strategy: str, seed: int, budget: int, work: Path) -> list[
     return rows
 
 
+def percentiles(g) -> pd.DataFrame:
+    """Median, 90th percentile and maximum of the proposal and loop seconds of each group."""
+    cols = {}
+    for what in ("propose", "loop"):
+        x = g[f"{what}_s"]
+        cols |= {f"{what}_median_s": x.median(), f"{what}_p90_s": x.quantile(0.9), f"{what}_max_s": x.max()}
+    return pd.DataFrame(cols).round(3)
+
+
 def surrogate_digest() -> str:
     from autotune.surrogate import scorer
 
@@ -151,29 +160,9 @@ def main() -> None:
     df = pd.DataFrame(rows)
     csv = Path(a.out).with_suffix(".csv")
     df.to_csv(csv, index=False)
-    g = df.groupby(["kernel", "strategy"])
-    table = pd.DataFrame(
-        {
-            "space": g["space"].first(),
-            "propose_median_s": g["propose_s"].median(),
-            "propose_p90_s": g["propose_s"].quantile(0.9),
-            "propose_max_s": g["propose_s"].max(),
-            "loop_median_s": g["loop_s"].median(),
-            "loop_p90_s": g["loop_s"].quantile(0.9),
-            "loop_max_s": g["loop_s"].max(),
-        }
-    ).round(3)
-    og = df.groupby("strategy")
-    overall_table = pd.DataFrame(
-        {
-            "propose_median_s": og["propose_s"].median(),
-            "propose_p90_s": og["propose_s"].quantile(0.9),
-            "propose_max_s": og["propose_s"].max(),
-            "loop_median_s": og["loop_s"].median(),
-            "loop_p90_s": og["loop_s"].quantile(0.9),
-            "loop_max_s": og["loop_s"].max(),
-        }
-    ).round(3)
+    table = percentiles(df.groupby(["kernel", "strategy"]))
+    table.insert(0, "space", df.groupby(["kernel", "strategy"])["space"].first())
+    overall_table = percentiles(df.groupby("strategy"))
     guided = df[df.strategy == "guided"]
     lines = [
         "# Guided's overhead per trial",
