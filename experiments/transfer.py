@@ -162,6 +162,7 @@ def run(
     members: int,
     suite_folds: int,
     jobs: int = 1,
+    variants: list[Variant] | None = None,
 ):
     """Every variant and seed on every fold: per-workload rows and per-template pooled correlations.
 
@@ -176,7 +177,7 @@ def run(
         leak = leaks(df, fold, by)
         if leak:  # the split itself is wrong: stop rather than report memory as transfer
             raise SystemExit(f"fold {fold.name}: held-out rows leak into training ({'; '.join(leak)})")
-    _SHARED.update(df=df, X=X, seeds=seeds, epochs=epochs, members=members)
+    _SHARED.update(df=df, X=X, seeds=seeds, epochs=epochs, members=members, variants=variants or VARIANTS)
     rows, pooled = [], []
     if jobs > 1:
         import multiprocessing as mp
@@ -205,7 +206,7 @@ def _fold(item) -> tuple[list[dict], list[dict]]:
     groups = (df["kernel"] + "@" + df["size"]).to_numpy()
     test = df.iloc[fold.test]
     rows, pooled = [], []
-    for v in VARIANTS:
+    for v in _SHARED["variants"]:
         Xv, tail = columns(X[v.features], v.columns)
         train = fold.train
         if v.own_set:  # does the other kernel set help? (the generator's kernels the suite's, and back)
@@ -248,7 +249,7 @@ def database_lines(df: pd.DataFrame, db: str) -> list[str]:
 
 
 def summary(res: pd.DataFrame, pooled: pd.DataFrame) -> pd.DataFrame:
-    order = [v.name for v in VARIANTS]
+    order = [v.name for v in VARIANTS if v.name in set(res["variant"])]
     per_seed = res.groupby(["variant", "evaluation", "seed"]).agg(
         spearman=("spearman", "mean"), pick=("pick", "mean"), cover1=("cover1", "mean"), cover2=("cover2", "mean")
     )
@@ -277,12 +278,19 @@ def main() -> None:
     ap.add_argument("--suite-folds", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=1, help="folds fitted at once (processes; the numbers do not change)")
     ap.add_argument("--out", default=str(ROOT / "results"))
+    ap.add_argument(
+        "--models", default="boosted,mlp", help="the prior families whose variants run (default both: boosted,mlp)"
+    )
     a = ap.parse_args()
+    models = [m.strip() for m in a.models.split(",") if m.strip()]
+    variants = [v for v in VARIANTS if v.model in models]
+    if not variants or variants[0] is not VARIANTS[0]:
+        raise SystemExit(f"--models {a.models}: give boosted (the shipped family) and optionally mlp")
     torch.set_num_threads(1)
     digest = db_digest(a.db)  # hashed as read: a collection may be appending while this runs
     df = load(a.db)
-    X = matrices(df, {v.features for v in VARIANTS})
-    res, pooled = run(df, X, a.seeds, a.epochs, a.members, a.suite_folds, a.jobs)
+    X = matrices(df, {v.features for v in variants})
+    res, pooled = run(df, X, a.seeds, a.epochs, a.members, a.suite_folds, a.jobs, variants)
     out = Path(a.out)
     res.to_csv(out / "transfer.csv", index=False)
     table = summary(res, pooled)
@@ -304,6 +312,7 @@ def main() -> None:
     )
     cmd = f"python -m experiments.transfer --seeds {a.seeds} --epochs {a.epochs} --members {a.members}"
     cmd += f" --jobs {a.jobs}" if a.jobs > 1 else ""  # the same numbers either way (tests/test_transfer_experiment.py)
+    cmd += f" --models {','.join(models)}" if set(models) != {"boosted", "mlp"} else ""
     lines = [
         "# Transfer: does the surrogate rank configurations of kernels it never saw?",
         "",

@@ -31,5 +31,8 @@ def test_transfer_evaluates_every_variant_on_clean_folds():
     table = transfer.summary(res, pooled)
     assert list(table["variant"]) == [v.name for v in transfer.VARIANTS]
     assert np.isfinite(table["template cover2"]).all()
+    trees = [v for v in transfer.VARIANTS if v.model == "boosted"]  # --models boosted
+    only, only_pooled = transfer.run(df, X, seeds=1, epochs=2, members=1, suite_folds=2, variants=trees)
+    assert list(transfer.summary(only, only_pooled)["variant"]) == [v.name for v in trees]
     (line,) = transfer.database_lines(df, DEFAULT_TRAINING)
     assert f"{int((~df['anchor']).sum())} verified records of {len(KERNELS)} kernels" in line
