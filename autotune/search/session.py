@@ -144,19 +144,13 @@ class Session:
         self.observe = observe or (lambda e: None)
 
     # --- start-up: recover what a dead run left, make sure the baseline comes first ------------
-    def recover(self) -> list[str]:
+    def recover(self) -> tuple[list[str], list[FrozenTrial]]:
         """Mark trials left RUNNING by dead processes of this host as stale; re-queue each config once.
+        Returns the retried keys and the study's trials after it: the one read a loop works from (on a
+        server every read is a query of all trials; the loop used to make nine a trial).
 
         A dead trial whose record was written in full (`measured`) is completed instead: only
         the final `tell` was missing, and measuring it again would measure it twice.
-        """
-        return self._recover()[0]
-
-    def _recover(self) -> tuple[list[str], list[FrozenTrial]]:
-        """`recover`, and the study's trials as they are after it: the one read a loop works from.
-
-        Why one read: on a database server every read of the study is a query of all its trials;
-        the loop used to make nine a trial. It reads again only where recovery changed something.
         """
         if server.beats(self.storage):  # workers elsewhere: Optuna fails the trials whose heartbeat went silent
             with warnings.catch_warnings():
@@ -248,7 +242,7 @@ class Session:
             self.observe(Event("note", msg))
 
     def run(self) -> Outcome:
-        retried, trials = self._recover()
+        retried, trials = self.recover()
         self.ensure_baseline()
         self.ensure_starting_points()
         h = History.read(self.study, self.space)
@@ -261,8 +255,8 @@ class Session:
         me = workers.me()
         first = True
         while True:
-            if not first:  # the first look was `_recover()` above
-                more, trials = self._recover()
+            if not first:  # the first look was `recover()` above
+                more, trials = self.recover()
                 retried += more
             else:
                 trials = self.study.get_trials(deepcopy=False)  # with the baseline and starting points queued
