@@ -327,69 +327,47 @@ def collect(
             continue
         if shared is not None and not shared.claim(work.kernel, work.size, index):
             continue  # another machine recorded this draw since the plan was made, or is measuring it
-        try:
-            rec = _measure(work, index, db, seed, opts, benches, programs, broken, kernel_dir, shared)
+        try:  # `continue` and a stop leave through `finally`: the claim is dropped either way
+            if work not in benches:
+                try:
+                    kernel = work.load(kernel_dir)
+                    bench = Bench(kernel, options=opts)
+                    bench.prepare()
+                except UserError as exc:
+                    print(f"autotune collect: skipping {work.study}: {exc}")
+                    broken.add(work)
+                    continue
+                benches[work] = bench
+                if db.store is not None:
+                    from autotune.trials.db.schema import program_of
+
+                    programs[work] = program_of(kernel)
+            bench = benches[work]
+            seen = db.done(work)[1]
+            if shared is not None:  # what identical machines measured of it
+                seen |= shared.configs(work.kernel, work.size)
+            config = None
+            for attempt in range(20):
+                c = draw(bench.space, _rng(seed, work, index, attempt), sparse=index % 2 == 1)
+                if config_key(c) not in seen:
+                    config = c
+                    break
+            if config is None:  # a small space, sampled out
+                skipped += 1
+                continue
+            skipped = 0
+            try:
+                m = bench.measure(config)
+            except UserError as exc:  # the baseline itself failed (a crash in the OpenMP runtime, output drift)
+                print(f"autotune collect: skipping {work.study} for the rest of this run: {exc}")
+                broken.add(work)
+                continue
+            rec = record(work, index, m, variant_ir_hash(bench.kernel, bench.space, config), seed)
+            db.append(rec, bench.space, m, programs.get(work), opts.ci_target)
         finally:
             if shared is not None:
                 shared.release(work.kernel, work.size, index)
-        if rec is None:
-            skipped += 1
-            continue
-        if not rec:  # its workload broke
-            continue
-        skipped = 0
         added += 1
         if on_record is not None:
             on_record(rec)
     return added
-
-
-def _measure(
-    work: Workload,
-    index: int,
-    db: Database,
-    seed: int,
-    opts: Options,
-    benches: dict[Workload, Bench],
-    programs: dict[Workload, Program],
-    broken: set[Workload],
-    kernel_dir: Path | None,
-    shared: Claims | None,
-) -> dict | None:
-    """Draw and measure `work`'s draw `index`, and append its record; the record, None when the
-    space is sampled out, or {} when the workload cannot be measured (it joins `broken`)."""
-    if work not in benches:
-        try:
-            kernel = work.load(kernel_dir)
-            bench = Bench(kernel, options=opts)
-            bench.prepare()
-        except UserError as exc:
-            print(f"autotune collect: skipping {work.study}: {exc}")
-            broken.add(work)
-            return {}
-        benches[work] = bench
-        if db.store is not None:
-            from autotune.trials.db.schema import program_of
-
-            programs[work] = program_of(kernel)
-    bench = benches[work]
-    seen = db.done(work)[1]
-    if shared is not None:  # what identical machines measured of it
-        seen |= shared.configs(work.kernel, work.size)
-    config = None
-    for attempt in range(20):
-        c = draw(bench.space, _rng(seed, work, index, attempt), sparse=index % 2 == 1)
-        if config_key(c) not in seen:
-            config = c
-            break
-    if config is None:  # a small space, sampled out
-        return None
-    try:
-        m = bench.measure(config)
-    except UserError as exc:  # the baseline itself failed (a crash in the OpenMP runtime, output drift)
-        print(f"autotune collect: skipping {work.study} for the rest of this run: {exc}")
-        broken.add(work)
-        return {}
-    rec = record(work, index, m, variant_ir_hash(bench.kernel, bench.space, config), seed)
-    db.append(rec, bench.space, m, programs.get(work), opts.ci_target)
-    return rec

@@ -62,19 +62,24 @@ class Claims:
             "machine_id": self.machine_id,
         }
 
+    def _recorded(self, kernel: str | None = None, size: str | None = None):
+        """Records of identical machines in `measurements` (of `kernel@size`, where a size may be NULL)."""
+        m = measurements.c
+        conds = [m.machine_id == self.machine_id]
+        if kernel is not None:
+            conds += [m.kernel == kernel, m.size == size if size else m.size.is_(None)]
+        return and_(*conds)
+
     def _where(self, table, key: dict[str, Any]):
-        """The draw's row in `claims`, or its collect record in `measurements` (where a size may be NULL)."""
+        """The draw's row in `claims`, or its collect record in `measurements`."""
         if table is claims:
             return and_(*(claims.c[n] == v for n, v in key.items()))
         m = measurements.c
-        size = m.size == key["size"] if key["size"] else m.size.is_(None)
         return and_(
+            self._recorded(key["kernel"], key["size"]),
             m.source == "collect",
-            m.kernel == key["kernel"],
-            size,
             m.seed == key["seed"],
             m.draw_index == key["draw_index"],
-            m.machine_id == key["machine_id"],
         )
 
     def _abandoned(self, row: dict[str, Any], now: dt.datetime) -> bool:
@@ -96,10 +101,9 @@ class Claims:
         out: dict[tuple[str, str], set[int]] = {}
         try:
             with self.store.engine.connect() as c:
-                q = select(measurements.c.kernel, measurements.c.size, measurements.c.draw_index).where(
-                    measurements.c.source == "collect",
-                    measurements.c.seed == self.seed,
-                    measurements.c.machine_id == self.machine_id,
+                m = measurements.c
+                q = select(m.kernel, m.size, m.draw_index).where(
+                    self._recorded(), m.source == "collect", m.seed == self.seed
                 )
                 for k, s, i in c.execute(q):
                     if i is not None:
@@ -117,12 +121,7 @@ class Claims:
         """Configuration keys of `kernel@size` that identical machines recorded (any seed)."""
         try:
             with self.store.engine.connect() as c:
-                q = select(measurements.c.config_key).where(
-                    measurements.c.kernel == kernel,
-                    measurements.c.size == size if size else measurements.c.size.is_(None),
-                    measurements.c.machine_id == self.machine_id,
-                )
-                return {r[0] for r in c.execute(q)}
+                return {r[0] for r in c.execute(select(measurements.c.config_key).where(self._recorded(kernel, size)))}
         except Exception as exc:
             self._fail(exc)
             return set()

@@ -91,7 +91,7 @@ claims = Table(
     Column("seed", Integer, primary_key=True),
     Column("draw_index", Integer, primary_key=True),
     Column("machine_id", String(16), primary_key=True),  # identical machines share a plan; others measure their own
-    Column("worker", JSON, nullable=False),  # autotune.search.workers.me(): host, pid, process start
+    Column("worker", JSON, nullable=False),  # autotune.machine.process_label(): host, pid, process start
     Column("claimed", DateTime, nullable=False),  # naive UTC
 )
 
