@@ -242,10 +242,11 @@ class Session:
             self.observe(Event("note", msg))
 
     def run(self) -> Outcome:
-        retried, trials = self.recover()
+        retried, _ = self.recover()
         self.ensure_baseline()
         self.ensure_starting_points()
-        h = History.read(self.study, self.space)
+        trials = self.study.get_trials(deepcopy=False)  # with the baseline and starting points queued
+        h = History.of(trials, self.space)
         best = h.best()
         self.observe(
             Event("start", "", h.n_measured, self.budget.evaluations, best.user_attrs["speedup"] if best else None)
@@ -258,8 +259,6 @@ class Session:
             if not first:  # the first look was `recover()` above
                 more, trials = self.recover()
                 retried += more
-            else:
-                trials = self.study.get_trials(deepcopy=False)  # with the baseline and starting points queued
             first = False
             h = History.of(trials, self.space)
             reason = self._stop_reason(h, started)
