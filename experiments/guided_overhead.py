@@ -24,6 +24,7 @@ import math
 import tempfile
 import time
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,7 @@ class StandIn:
         cfg = self.space.validate(config)
         h = hashlib.blake2b(config_key(cfg).encode(), digest_size=8).digest()
         u = (int.from_bytes(h, "little") + 0.5) / 2**64
-        z = math.sqrt(2) * _erfinv(2 * u - 1)
+        z = NormalDist().inv_cdf(u)
         s = math.exp(0.3 * z)
         return Measurement(
             status="ok",
@@ -65,18 +66,6 @@ class StandIn:
             repetitions=6,
             verified=True,
         )
-
-
-def _erfinv(y: float) -> float:
-    """Inverse error function (Winitzki's approximation, refined by two Newton steps)."""
-    a = 0.147
-    ln = math.log(1 - y * y)
-    x = math.copysign(
-        math.sqrt(math.sqrt((2 / (math.pi * a) + ln / 2) ** 2 - ln / a) - (2 / (math.pi * a) + ln / 2)), y
-    )
-    for _ in range(2):
-        x -= (math.erf(x) - y) / (2 / math.sqrt(math.pi) * math.exp(-x * x))
-    return x
 
 
 def one(kernel: str, strategy: str, seed: int, budget: int, work: Path) -> list[dict]:
