@@ -28,6 +28,7 @@ from autotune.kernel import Kernel
 from autotune.space import Config, Space
 from autotune.surrogate.features import ir_counts, knob_features
 from autotune.surrogate.region import region_ir
+from autotune.trials.records import config_key
 from autotune.trials.workloads import Workload
 from autotune.variant import make_variant
 
@@ -112,6 +113,8 @@ class Featurizer:
     _kernels: dict[tuple[str, str], tuple[Kernel, Space]] = field(default_factory=dict)
     _base: dict[int, np.ndarray] = field(default_factory=dict)
     _base_counts: dict[int, np.ndarray] = field(default_factory=dict)
+    # per kernel, per configuration key: its embedding-and-counts row, None where it had no IR
+    _rows: dict[int, dict[str, np.ndarray | None]] = field(default_factory=dict)
 
     @property
     def dim(self) -> int:
@@ -168,17 +171,28 @@ class Featurizer:
             self._base[kid] = self.embedder.embed_normalized([base_ir])[0]
             self._base_counts[kid] = ir_counts(base_ir)
         base, base_counts = self._base[kid], self._base_counts[kid]
-        irs = self._irs(kernel, space, configs)
-        self.no_embedding = np.array([t is None for t in irs], bool)
-        have = [i for i, t in enumerate(irs) if t is not None]
+        # Why remembered: the guided scorer featurizes the study's whole history on every proposal;
+        # rebuilding and re-counting the same IRs was a third of its time (clang's cache or not)
+        memo = self._rows.setdefault(kid, {})
+        keys = [config_key(c) for c in configs]
+        todo = list({k: c for k, c in zip(keys, configs, strict=True) if k not in memo}.items())
+        irs = self._irs(kernel, space, [c for _, c in todo])
+        have = [t for t in irs if t is not None]
+        vecs = iter(self.embedder.embed_normalized(have) if have else [])
         e, c = len(base), len(base_counts)
+        for (k, _), ir in zip(todo, irs, strict=True):
+            if ir is None:
+                memo[k] = None
+                continue
+            v = next(vecs)
+            memo[k] = np.concatenate([v, v - base, base_counts, ir_counts(ir) - base_counts]).astype(np.float32)
+        rows = [memo[k] for k in keys]
+        self.no_embedding = np.array([r is None for r in rows], bool)
         out = np.zeros((len(configs), 2 * e + 2 * c), np.float32)
         out[:, 2 * e : 2 * e + c] = base_counts
-        if have:
-            vecs = self.embedder.embed_normalized([irs[i] for i in have])
-            out[have, :e] = vecs
-            out[have, e : 2 * e] = vecs - base
-            out[have, 2 * e + c :] = np.stack([ir_counts(irs[i]) for i in have]) - base_counts
+        for i, r in enumerate(rows):
+            if r is not None:
+                out[i] = r
         return out
 
     def features(
@@ -240,7 +254,6 @@ def with_anchors(df: pd.DataFrame, featurizer: Featurizer | None = None) -> pd.D
     The workloads' spaces come from `featurizer` (its cache: the caller featurizes the same
     workloads next), or a fresh one.
     """
-    from autotune.trials.records import config_key
 
     fz = featurizer or Featurizer(None)
     rows = []

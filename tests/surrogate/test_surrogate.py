@@ -146,6 +146,21 @@ def test_variants_without_ir_are_marked_not_given_a_silent_zero_embedding(params
 
 
 @needs_clang
+def test_a_configuration_is_built_and_embedded_once_then_remembered(params_case, monkeypatch):
+    k, space, fz, _ = params_case
+    d = space.default()
+    configs = [{**d, "BLOCK": 16}, {**d, **_NO_IR}]
+    first = fz.embeddings(k, space, configs)
+    built: list[dict] = []
+    irs = fz._irs
+    monkeypatch.setattr(fz, "_irs", lambda kern, sp, cs: built.extend(cs) or irs(kern, sp, cs))
+    again = fz.embeddings(k, space, [*configs, {**d, "BLOCK": 32}, configs[0]])
+    assert built == [{**d, "BLOCK": 32}]  # only the new one, once, though configs[0] came twice
+    assert np.array_equal(again[:2], first) and np.array_equal(again[3], first[0])
+    assert fz.no_embedding.tolist() == [False, True, False, False]  # the remembered no-IR row stays marked
+
+
+@needs_clang
 def test_scorer_ranks_a_candidate_without_ir_below_the_embedded_ones(params_case):
     k, space, fz, sur = params_case
     d = space.default()
