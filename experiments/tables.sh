@@ -47,5 +47,5 @@ if [ "${1:-}" = "--all" ]; then
   run experiments.protocol_aa
   run experiments.polybench  # tunes what is not tuned yet (resumes; about 1 h for all 30 from scratch)
   run experiments.encoder_latency --repeats 5 --windows 1,2
-  run experiments.surrogate_quality --seeds 3 --epochs 100 --modalities
+  run experiments.surrogate_quality --seeds 2 --members 5 --jobs 2
 fi

@@ -93,6 +93,21 @@ def load(db: str, kernels: set[str] | None = None) -> pd.DataFrame:
     return with_groups(with_anchors(df, fz))
 
 
+def feature_key(init: str = "pretrained", scope: str = "region", modality: str = MODALITY) -> str:
+    """The name of one feature matrix: the encoder's weights, the IR it embeds, the modality it reads.
+
+    The shipped modality is left out of the name ("pretrained-region"), others are in it
+    ("pretrained-graph-region"), so `matrices` computes each combination once.
+    """
+    return f"{init}-{scope}" if modality == MODALITY else f"{init}-{modality}-{scope}"
+
+
+def parse_key(key: str) -> tuple[str, str, str]:
+    """(init, scope, modality) of a `feature_key`."""
+    parts = key.split("-")
+    return parts[0], parts[-1], parts[1] if len(parts) == 3 else MODALITY
+
+
 def matrices(df: pd.DataFrame, needed: set[str]) -> dict[str, np.ndarray]:
     """The feature matrices the variants need, computed once each (clang IR cached, embeddings cached)."""
     from encoder.embedding import Embedder, load_model
@@ -101,12 +116,13 @@ def matrices(df: pd.DataFrame, needed: set[str]) -> dict[str, np.ndarray]:
     cache = ROOT / ".encoder-cache"
     out = {}
     for key in sorted(needed):
-        if key.startswith("random"):
+        init, scope, modality = parse_key(key)
+        if init == "random":
             torch.manual_seed(0)
-            emb = Embedder(model=MIREncoder(load_model().cfg).eval(), cache_dir=cache, modality=MODALITY)
+            emb = Embedder(model=MIREncoder(load_model().cfg).eval(), cache_dir=cache, modality=modality)
         else:
-            emb = Embedder(cache_dir=cache, modality=MODALITY)
-        fz = Featurizer(emb, region=key.endswith("region"))
+            emb = Embedder(cache_dir=cache, modality=modality)
+        fz = Featurizer(emb, region=scope == "region")
         print(f"features {key} ...", flush=True)
         out[key] = fz.database(df)
     return out
@@ -248,8 +264,13 @@ def database_lines(df: pd.DataFrame, db: str) -> list[str]:
     ]
 
 
-def summary(res: pd.DataFrame, pooled: pd.DataFrame) -> pd.DataFrame:
-    order = [v.name for v in VARIANTS if v.name in set(res["variant"])]
+def summary(res: pd.DataFrame, pooled: pd.DataFrame, variants: list[Variant] | None = None) -> pd.DataFrame:
+    """One row per variant (in the order of `variants`, default VARIANTS): means over workloads, then seeds.
+
+    Beside the overall suite-kernel columns, the same split by problem size: a SMALL region runs
+    for milliseconds, where a thread's start-up decides, a MEDIUM one for a tenth of a second.
+    """
+    order = [v.name for v in variants or VARIANTS if v.name in set(res["variant"])]
     per_seed = res.groupby(["variant", "evaluation", "seed"]).agg(
         spearman=("spearman", "mean"), pick=("pick", "mean"), cover1=("cover1", "mean"), cover2=("cover2", "mean")
     )
@@ -257,11 +278,17 @@ def summary(res: pd.DataFrame, pooled: pd.DataFrame) -> pd.DataFrame:
     wide.columns = [f"{ev} {m}" for m, ev in wide.columns]
     pool = pooled.groupby(["variant", "seed"])["pooled_spearman"].mean().groupby("variant").mean()
     wide["template pooled spearman"] = pool
+    kern = res[res["evaluation"] == "kernel"]
+    by_size = kern.groupby(["variant", "size", "seed"])["spearman"].mean().groupby(["variant", "size"]).mean()
+    sizes = sorted(set(kern["size"]), key=("MINI", "SMALL", "MEDIUM", "LARGE").index)
+    for size in sizes:
+        wide[f"kernel spearman {size}"] = by_size.xs(size, level="size")
     cols = [
         "template spearman",
         "template pooled spearman",
         "template pick",
         "kernel spearman",
+        *[f"kernel spearman {size}" for size in sizes],
         "kernel pick",
         "template cover1",
         "template cover2",
@@ -293,7 +320,7 @@ def main() -> None:
     res, pooled = run(df, X, a.seeds, a.epochs, a.members, a.suite_folds, a.jobs, variants)
     out = Path(a.out)
     res.to_csv(out / "transfer.csv", index=False)
-    table = summary(res, pooled)
+    table = summary(res, pooled, variants)
     shipped = VARIANTS[0].name
     per_template = (
         res[(res["variant"] == shipped) & (res["evaluation"] == "template")]
@@ -326,7 +353,8 @@ def main() -> None:
         "Columns: `template …`: each generator template held out whole (mean over its workloads; `pooled`: one "
         "rank correlation over all the template's records); `kernel …`: suite kernels held out "
         f"({a.suite_folds} folds); `spearman`: predicted vs measured log speedup within a held-out workload, the "
-        "default included (workloads with at least 3 rows); `pick`: measured speedup of the model's first choice "
+        "default included (workloads with at least 3 rows; `kernel spearman SMALL`: the SMALL workloads alone); "
+        "`pick`: measured speedup of the model's first choice "
         "among the measured rows / the best measured; `cover1`/`cover2`: share of held-out rows within one/two "
         "ensemble spreads (0.68/0.95 would be calibrated). Means over workloads, then over seeds.",
         "",

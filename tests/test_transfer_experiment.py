@@ -36,3 +36,30 @@ def test_transfer_evaluates_every_variant_on_clean_folds():
     assert list(transfer.summary(only, only_pooled)["variant"]) == [v.name for v in trees]
     (line,) = transfer.database_lines(df, DEFAULT_TRAINING)
     assert f"{int((~df['anchor']).sum())} verified records of {len(KERNELS)} kernels" in line
+
+
+def test_feature_keys_name_the_weights_the_ir_and_the_modality():
+    from autotune.surrogate.scorer import MODALITY
+
+    assert transfer.feature_key() == "pretrained-region"  # the shipped modality is not in the name
+    assert transfer.parse_key("pretrained-region") == ("pretrained", "region", MODALITY)
+    assert transfer.parse_key(transfer.feature_key("random", "module", "graph")) == ("random", "module", "graph")
+    assert {v.features for v in transfer.VARIANTS} == {"pretrained-region", "pretrained-module", "random-region"}
+
+
+@needs_clang
+def test_surrogate_quality_compares_modalities_on_the_transfer_folds_split_by_size():
+    from experiments import surrogate_quality as sq
+
+    df = transfer.load(DEFAULT_TRAINING, KERNELS)
+    Xk = Featurizer(None).database(df)
+    keys = {v.features for v in sq.VARIANTS}
+    assert {transfer.parse_key(k)[2] for k in keys} == {"text", "graph", "fused"}
+    res, pooled = transfer.run(df, {k: Xk for k in keys}, 1, 0, 1, 2, variants=sq.VARIANTS)
+    table = transfer.summary(res, pooled, sq.VARIANTS)
+    assert list(table["variant"]) == [v.name for v in sq.VARIANTS]
+    sizes = set(res.loc[res["evaluation"] == "kernel", "size"])
+    assert sizes == {"SMALL", "MEDIUM"}
+    for size in sizes:  # the per-size columns average exactly that size's workloads
+        want = res[(res["evaluation"] == "kernel") & (res["size"] == size) & (res["variant"] == sq.VARIANTS[0].name)]
+        assert table.loc[0, f"kernel spearman {size}"] == round(want["spearman"].mean(), 3)
