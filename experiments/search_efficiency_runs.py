@@ -137,10 +137,14 @@ def record(cases: list[Case], seed: int, max_busy: float, command: str) -> None:
 
 
 # --- stage 2: the held-out surrogate -------------------------------------------------------------
-def train_heldout(db: str, held_out: list[str], out: Path, featurizer: Featurizer, seed: int, epochs: int) -> Surrogate:
+def train_heldout(
+    db: str, held_out: list[str], out: Path, featurizer: Featurizer, seed: int, epochs: int, pin: bool = False
+) -> Surrogate:
     """The shipped surrogate's recipe (autotune/surrogate/train.py) on every kernel but `held_out`.
 
-    Reused when `out` was trained on the same database bytes, held-out set, seed and epochs.
+    Reused when `out` was trained on the same database bytes, held-out set, seed and epochs;
+    with `pin`, also when the database has grown since (a benchmark resumed over several
+    sessions keeps the surrogate its first runs used, while the collection goes on).
     """
     digest = db_digest(db)
     want = {
@@ -153,7 +157,7 @@ def train_heldout(db: str, held_out: list[str], out: Path, featurizer: Featurize
     }
     if out.exists():
         sur = Surrogate.load(out)
-        if all(sur.meta.get(k) == v for k, v in want.items()):
+        if all(sur.meta.get(k) == v for k, v in want.items() if not (pin and k == "db_sha256")):
             return sur
     df = training_set(db, machine.current().cpu_model)
     df = df[~df["kernel"].isin(held_out)].reset_index(drop=True)

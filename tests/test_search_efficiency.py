@@ -143,3 +143,40 @@ def test_an_interrupted_recording_resumes_without_measuring_twice(tmp_path):
         assert row["speedup"] == original[key]["speedup"]
     with pytest.raises(RecordingMismatch, match="another sub-space"):
         rec(StopAfter(None), restrict(c.space, {"threads": (1, 2), "L2.schedule": ("static",), "L2.chunk": ()}))
+
+
+@needs_db
+def test_a_pinned_heldout_surrogate_outlives_the_database_growing(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from autotune.surrogate.boosted import Boosted
+    from autotune.surrogate.data import Featurizer
+    from autotune.surrogate.scorer import Surrogate
+
+    fits = []
+
+    def fit(df, featurizer, seed, epochs):  # the recipe itself is train.py's; here only when it runs
+        fits.append(len(df))
+        X = np.random.default_rng(len(fits)).normal(size=(20, 3))
+        prior = Boosted(3, members=1, tail=3).fit(X, X[:, 0])
+        return Surrogate(prior, prior, {"records": len(df)})
+
+    monkeypatch.setattr(se_runs, "fit_surrogate", fit)
+    db = tmp_path / "db.csv"
+    rows = pd.read_csv(DEFAULT_CSV)
+    rows[rows["kernel"].isin(["gemm", "atax", "bicg"])].to_csv(db, index=False)
+    fz = Featurizer(SimpleNamespace(modality="text"))
+    out = tmp_path / "heldout.pt"
+    first = se_runs.train_heldout(str(db), ["gemm"], out, fz, seed=0, epochs=1, pin=True)
+    assert len(fits) == 1 and first.meta["held_out"] == ["gemm"]
+    se_runs.train_heldout(str(db), ["gemm"], out, fz, seed=0, epochs=1, pin=True)
+    assert len(fits) == 1  # same data: reused
+    rows[rows["kernel"].isin(["gemm", "atax", "bicg", "mvt"])].to_csv(db, index=False)  # the collection went on
+    again = se_runs.train_heldout(str(db), ["gemm"], out, fz, seed=0, epochs=1, pin=True)
+    assert len(fits) == 1 and again.meta["db_sha256"] == first.meta["db_sha256"]  # pinned: the first surrogate
+    se_runs.train_heldout(str(db), ["gemm"], out, fz, seed=0, epochs=1)
+    assert len(fits) == 2 and fits[1] > fits[0]  # unpinned: retrained on the grown data
+    se_runs.train_heldout(str(db), ["gemm", "atax"], out, fz, seed=0, epochs=1, pin=True)
+    assert len(fits) == 3  # another held-out set is another surrogate, pinned or not

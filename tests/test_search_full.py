@@ -76,3 +76,15 @@ def test_zero_shot_shares_count_predict_picks_in_the_best_known(tmp_path):
     zs = sf.zero_shot(picks, best).iloc[0]
     assert np.isclose(zs["top1"], 0.8 / 2.5) and np.isclose(zs[f"top{sf.PREDICT_TOP}"], 1.0)
     assert sf.predict_frame(tmp_path / "none").empty
+
+
+def test_the_report_says_what_the_pinned_surrogate_was_trained_on(tmp_path):
+    from autotune.surrogate.boosted import Boosted
+    from autotune.surrogate.scorer import Surrogate
+
+    path = tmp_path / "heldout.pt"
+    assert sf.surrogate_line(path) == "not trained yet"
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    prior = Boosted(3, members=1, tail=3).fit(X, X[:, 0])
+    Surrogate(prior, prior, {"records": 1234, "db_sha256": "abc", "held_out": ["gemm", "lu"]}).save(path)
+    assert sf.surrogate_line(path) == "1234 records, data sha256 abc, held out: gemm, lu"
