@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(clang-22 libomp-22-dev python3-venv csmith libcsmith-dev postgresql)
+APT_PACKAGES=(clang-22 libomp-22-dev python3-venv csmith libcsmith-dev postgresql pocl-opencl-icd ocl-icd-opencl-dev)
 missing=()
 command -v clang-22 >/dev/null 2>&1 || missing+=(clang-22)
 dpkg -s libomp-22-dev >/dev/null 2>&1 || missing+=(libomp-22-dev)
@@ -14,6 +14,8 @@ python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v csmith >/dev/null 2>&1 || missing+=(csmith)            # random C programs for the encoder corpus
 dpkg -s libcsmith-dev >/dev/null 2>&1 || missing+=(libcsmith-dev) # csmith.h, which those programs include
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql) # the tests' throwaway server
+dpkg -s pocl-opencl-icd >/dev/null 2>&1 || missing+=(pocl-opencl-icd)       # an OpenCL device on the CPU (PoCL)
+dpkg -s ocl-icd-opencl-dev >/dev/null 2>&1 || missing+=(ocl-icd-opencl-dev) # CL/cl.h and libOpenCL for clhost.c
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "bootstrap: installing ${missing[*]} with apt-get" >&2

@@ -1,0 +1,1 @@
+"""GPU kernels: OpenCL and CUDA."""

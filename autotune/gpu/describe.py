@@ -1,0 +1,260 @@
+"""How to run an OpenCL kernel: the description beside it (`kernel.toml` next to `kernel.cl`).
+
+Why a description and not a host program: an OpenCL kernel alone cannot run; it needs buffers,
+sizes and a launch. Most kernels need only what a few lines say, and a host program of the
+user's own would hide the launch (global size, work-group size) that the tuner must own. So the
+user writes what the launch needs, and autotune's host program (`clhost.c`) does the rest, the
+same for every kernel: deterministic inputs, timing from OpenCL profiling events, checksums of
+the outputs for verification.
+
+    # saxpy.toml                         (beside saxpy.cl)
+    kernel = "saxpy"                     # optional when the file has one kernel
+    global = ["N"]                       # 1-3 sizes: integers, size names or arithmetic of them
+    sizes = { N = 1048576 }              # also passed to the kernel as -DN=1048576
+    options = "-cl-std=CL1.2"            # build options of the kernel as given (optional)
+    repeat = 3                           # launches timed per run (optional, default 1)
+    rtol = 1e-5                          # output tolerance (optional, default 1e-6)
+
+    [args.x]                             # one table per kernel parameter, by its name
+    buffer = "N"                         # elements (of the parameter's type, vectors count as one)
+    init = "random"                      # zeros | value | index | arange | random
+    range = [0, 1]                       # random: [low, high); seed = 1 by default
+    [args.y]
+    buffer = "N"
+    init = "arange"                      # start = 0, step = 1 by default
+    output = true                        # checksummed and verified
+    [args.a]
+    value = 2.5                          # a by-value argument
+    [args.scratch]
+    local = "4 * wg"                     # a __local buffer: bytes, may use wg (work-group size), wg0..wg2
+
+Parameter types come from the kernel's own signature, so the description never repeats them.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from autotune.errors import UserError
+from autotune.gpu.clsource import Function, Param, kernels
+
+SCALAR_TYPES = {
+    "char": 1,
+    "uchar": 1,
+    "short": 2,
+    "ushort": 2,
+    "int": 4,
+    "uint": 4,
+    "long": 8,
+    "ulong": 8,
+    "float": 4,
+    "double": 8,
+}
+C_NAMES = {"unsigned char": "uchar", "unsigned short": "ushort", "unsigned int": "uint", "unsigned long": "ulong"}
+INITS = ("zeros", "value", "index", "arange", "random")
+TOP_KEYS = {"kernel", "global", "sizes", "options", "repeat", "rtol", "atol", "args"}
+ARG_KEYS = {"buffer", "init", "value", "start", "step", "range", "seed", "output", "local"}
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv}
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One kernel argument as the host program sets it."""
+
+    name: str
+    kind: str  # buffer | scalar | local
+    ctype: str  # the scalar element type (a float4 buffer is a float buffer of 4x the elements)
+    width: int  # vector width of the parameter's type (1 for scalars; 3-vectors occupy 4)
+    amount: str | int | float  # buffer: elements (expression); local: bytes (expression); scalar: the value
+    init: str = "zeros"
+    init_args: tuple[float, ...] = ()
+    output: bool = False
+
+
+@dataclass(frozen=True)
+class Description:
+    """What `clhost` needs to run one kernel of an OpenCL source, sizes still symbolic."""
+
+    path: Path  # the description file
+    kernel: str
+    global_size: tuple[str | int, ...]
+    sizes: dict[str, int]
+    args: tuple[Arg, ...]
+    options: str = ""
+    repeat: int = 1
+    rtol: float = 1e-6
+    atol: float = 0.0
+
+    def size(self, expr: str | int, **names: int) -> int:
+        """An integer size expression evaluated over the sizes (and `names`, e.g. the work-group size)."""
+        return evaluate(expr, {**self.sizes, **names}, self.path)
+
+    def global_dims(self) -> tuple[int, ...]:
+        return tuple(self.size(g) for g in self.global_size)
+
+    def defines(self) -> list[str]:
+        """The sizes as the kernel sees them: -DNAME=VALUE."""
+        return [f"-D{k}={v}" for k, v in self.sizes.items()]
+
+
+def description_path(cl_path: Path) -> Path:
+    """Where a kernel's description is: beside it, same name, `.toml`."""
+    return cl_path.with_suffix(".toml")
+
+
+def load(cl_path: Path, source: bytes, overrides: dict[str, int] | None = None) -> Description:
+    """Read and check the description of `cl_path`; UserError (one line, the file, the fix) otherwise."""
+    path = description_path(cl_path)
+    if not path.exists():
+        raise UserError(
+            f"{cl_path}: an OpenCL kernel needs a description of its launch beside it ({path.name}: global size, "
+            "arguments, outputs); see the README section on GPU kernels"
+        )
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not valid TOML ({exc})") from None
+    stray = sorted(set(raw) - TOP_KEYS)
+    if stray:
+        raise UserError(f"{path}: unknown key {stray[0]!r}; a description takes {', '.join(sorted(TOP_KEYS))}")
+    found = kernels(source)
+    if not found:
+        raise UserError(f"{cl_path}: no __kernel function found")
+    name = raw.get("kernel") or (found[0].name if len(found) == 1 else None)
+    if name is None:
+        raise UserError(f'{path}: {cl_path.name} has {len(found)} kernels; say which with kernel = "..."')
+    kernel = next((k for k in found if k.name == name), None)
+    if kernel is None:
+        raise UserError(f"{path}: kernel = {name!r}: {cl_path.name} has {', '.join(k.name for k in found)}")
+    sizes = {str(k): _int(v, f"sizes.{k}", path) for k, v in (raw.get("sizes") or {}).items()}
+    sizes.update(overrides or {})
+    glob = raw.get("global")
+    if not isinstance(glob, list) or not 1 <= len(glob) <= 3:
+        raise UserError(f"{path}: global = [...] must list 1 to 3 sizes (integers or size names)")
+    desc = Description(
+        path=path,
+        kernel=name,
+        global_size=tuple(glob),
+        sizes=sizes,
+        args=tuple(_arg(p, (raw.get("args") or {}).get(p.name), path) for p in kernel.params),
+        options=str(raw.get("options", "")),
+        repeat=_int(raw.get("repeat", 1), "repeat", path),
+        rtol=float(raw.get("rtol", 1e-6)),
+        atol=float(raw.get("atol", 0.0)),
+    )
+    unknown = sorted(set(raw.get("args") or {}) - {p.name for p in kernel.params})
+    if unknown:
+        raise UserError(f"{path}: [args.{unknown[0]}]: {name} has no parameter of that name")
+    dims = desc.global_dims()
+    if any(d <= 0 for d in dims):
+        raise UserError(f"{path}: global = {glob} gives {dims}; every size must be positive")
+    if not any(a.output for a in desc.args):
+        raise UserError(f"{path}: no argument has output = true; mark the buffer(s) whose contents to verify")
+    for a in desc.args:
+        if a.kind == "buffer":
+            desc.size(a.amount)  # every size expression must evaluate now, not in the middle of a study
+    return desc
+
+
+def param_type(p: Param) -> tuple[str, int]:
+    """(scalar type, vector width) of a parameter's declared type; width 4 for 3-vectors (their storage)."""
+    words = [w for w in re.findall(r"[A-Za-z_]\w*", p.text) if w not in _QUALIFIERS and w != p.name]
+    text = " ".join(words)
+    for long_name, short in C_NAMES.items():
+        text = text.replace(long_name, short)
+    for w in text.split():
+        m = re.fullmatch(r"(char|uchar|short|ushort|int|uint|long|ulong|float|double)(2|3|4|8|16)?", w)
+        if m:
+            width = int(m.group(2) or 1)
+            return m.group(1), 4 if width == 3 else width
+    return "", 0
+
+
+_QUALIFIERS = {
+    "__global", "global", "__local", "local", "__constant", "constant", "__private", "private", "const",
+    "restrict", "volatile", "__read_only", "read_only", "__write_only", "write_only",
+}  # fmt: skip
+
+
+def _arg(p: Param, raw: dict | None, path: Path) -> Arg:
+    where = f"{path}: [args.{p.name}]"
+    ctype, width = param_type(p)
+    stray = sorted(set(raw or {}) - ARG_KEYS)
+    if stray:
+        raise UserError(f"{where}: unknown key {stray[0]!r}; an argument takes {', '.join(sorted(ARG_KEYS))}")
+    if not ctype:
+        raise UserError(f"{where}: the parameter's type ({p.text}) is not one autotune can allocate")
+    if raw is None:
+        raise UserError(f"{where} is missing: every kernel parameter needs buffer = ..., value = ... or local = ...")
+    if p.space == "local":
+        if "local" not in raw:
+            raise UserError(f"{where}: a __local parameter takes local = <bytes> (may use wg, wg0, wg1, wg2)")
+        return Arg(p.name, "local", ctype, width, raw["local"])
+    if p.pointer:
+        if "buffer" not in raw:
+            raise UserError(f"{where}: a pointer parameter takes buffer = <elements>")
+        init = raw.get("init", "zeros")
+        if init not in INITS:
+            raise UserError(f"{where}: init = {init!r}; one of {', '.join(INITS)}")
+        args: tuple[float, ...] = ()
+        if init == "value":
+            args = (float(raw.get("value", 0)),)
+        elif init == "arange":
+            args = (float(raw.get("start", 0)), float(raw.get("step", 1)))
+        elif init == "random":
+            lo, hi = raw.get("range", [0, 1])
+            args = (float(raw.get("seed", 1)), float(lo), float(hi))
+        return Arg(p.name, "buffer", ctype, width, raw["buffer"], init, args, bool(raw.get("output", False)))
+    if "value" not in raw:
+        raise UserError(f"{where}: a by-value parameter takes value = <number or size name>")
+    if width != 1:
+        raise UserError(f"{where}: vector-typed by-value parameters are not supported; pass a buffer")
+    return Arg(p.name, "scalar", ctype, 1, raw["value"])
+
+
+def evaluate(expr: str | int | float, names: dict[str, int], path: Path) -> int:
+    """An integer from a number, a name, or + - * / // of them (nothing else is evaluated; / must divide)."""
+    if isinstance(expr, bool):
+        raise UserError(f"{path}: {expr!r} is not a size")
+    if isinstance(expr, int):
+        return expr
+    if isinstance(expr, float) and expr.is_integer():
+        return int(expr)
+
+    def ev(node: ast.AST) -> int:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id not in names:
+                raise UserError(f"{path}: {expr!r}: unknown size {node.id!r}; known: {', '.join(sorted(names))}")
+            return names[node.id]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # sizes divide exactly, or say so
+            num, den = ev(node.left), ev(node.right)
+            if den == 0 or num % den:
+                raise UserError(f"{path}: {expr!r}: {num} / {den} is not a whole number")
+            return num // den
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](ev(node.left), ev(node.right))
+        raise UserError(f"{path}: {expr!r}: sizes are integers, size names, + - * / and //")
+
+    try:
+        tree = ast.parse(str(expr), mode="eval")
+    except SyntaxError:
+        raise UserError(f"{path}: {expr!r} is not a size expression") from None
+    return ev(tree.body)
+
+
+def _int(v, what: str, path: Path) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise UserError(f"{path}: {what} = {v!r}; a positive integer")
+    return v
+
+
+def kernel_of(desc: Description, source: bytes) -> Function:
+    """The described kernel's parse (its parameters, body, calls)."""
+    return next(k for k in kernels(source) if k.name == desc.kernel)
