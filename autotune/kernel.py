@@ -27,7 +27,7 @@ def _read_c(path: Path, role: str) -> bytes:
     if path.is_dir():
         raise UserError(f"{path}: is a directory; give the C file of the program")
     if path.suffix not in C_SUFFIXES:
-        raise UserError(f"{path}: not a C source file (expected a .c file as the {role})")
+        raise UserError(f"{path}: not a C source file (expected a .c file as the {role}, or an OpenCL .cl kernel)")
     data = path.read_bytes()
     if b"\0" in data:
         raise UserError(f"{path}: binary file, not C source")
@@ -53,6 +53,7 @@ class Kernel:
     rtol: float = 1e-6
     atol: float = 0.0
     text: bytes = field(default=b"", repr=False)  # the main file, read once by load()
+    language = "c"  # what the main file is: c, or opencl (`autotune.gpu.clkernel.ClKernel`)
 
     @classmethod
     def load(cls, path: str | Path, **kw) -> Kernel:
@@ -60,6 +61,7 @@ class Kernel:
 
         The keywords are the fields above, as any sequences (a tuple, a list of str or
         Path); they are stored as the field types, so every caller gets the same Kernel.
+        (An OpenCL kernel is a `autotune.gpu.clkernel.ClKernel`; `autotune.programs.load` picks by suffix.)
         """
         k = cls(Path(path), **kw)
         k.sources = [Path(s) for s in k.sources]
@@ -114,6 +116,11 @@ class Kernel:
     @property
     def name(self) -> str:
         return self.path.stem
+
+    @property
+    def main_name(self) -> str:
+        """The file name a variant's main source is compiled under (the build folder's copy)."""
+        return self.path.name
 
     @cached_property
     def timing(self) -> TimingSource:

@@ -32,6 +32,19 @@ from autotune.space.families import LoopEdit, VariantDraft
 
 
 @dataclass(frozen=True)
+class DeviceCode:
+    """The code a GPU-style variant runs on its device (the host program carries it built in).
+
+    Why beside the host program: the encoder must read the kernel the knobs changed (its IR,
+    `autotune.build.ir`), not the host program that launches it.
+    """
+
+    language: str  # opencl
+    source: bytes  # the transformed kernel source
+    options: tuple[str, ...]  # its build options (defines, math flags)
+
+
+@dataclass(frozen=True)
 class Variant:
     """Everything needed to build and run one configuration."""
 
@@ -41,6 +54,7 @@ class Variant:
     ldflags: list[str]
     env: dict[str, str]
     compiler: str  # compiler name (clang, gcc)
+    device: DeviceCode | None = None  # GPU-style kernels: the device code inside the host program
 
     def build_key(self, kernel: Kernel) -> str:
         """Content hash of everything that determines the binary (not the env)."""
@@ -86,6 +100,8 @@ class Commands:
 
 def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
     """Apply a (validated, canonical) configuration."""
+    if kernel.language != "c":  # a GPU-style kernel applies its own knobs (autotune.gpu)
+        return kernel.variant(space, config)  # type: ignore[attr-defined]
     draft = VariantDraft(kernel, space, space.canonical(config))
     for family in families.FAMILIES:
         family.apply(draft)

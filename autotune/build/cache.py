@@ -76,7 +76,7 @@ class Builder:
         key = variant.build_key(kernel)
         folder = self.cache_dir / key
         meta_path = folder / "build.json"
-        main_name = kernel.path.name
+        main_name = kernel.main_name
         if meta_path.exists():
             meta = json.loads(meta_path.read_text())
             exe = folder / "prog"

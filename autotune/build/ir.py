@@ -44,11 +44,22 @@ def variant_ir(kernel: Kernel, variant: Variant, cache_dir: Path | None = None) 
     path = cache / f"{key}.ll"
     if path.exists():
         return path.read_text()
+    if variant.device is not None:  # the kernel the knobs changed, not the host program that launches it
+        from encoder.clang import compile_source
+        from encoder.ir import IRError
+
+        dev = variant.device
+        try:
+            text = compile_source(dev.source.decode(), dev.language, flags=list(dev.options))
+        except IRError as exc:
+            raise IRGenError(f"{kernel.path}: clang could not emit IR of the device code: {exc}") from None
+        atomic_write_text(path, text)
+        return text
     cc = compilers.available().get("clang") or compilers.require_clang()
     with tempfile.TemporaryDirectory(prefix="autotune-ir-") as tmp:
         if variant.source is not None:
             # beside nothing: includes resolve through the kernel's include flags (its folder too)
-            main = Path(tmp) / kernel.path.name
+            main = Path(tmp) / kernel.main_name
             main.write_bytes(variant.source)
         else:
             main = kernel.path.resolve()

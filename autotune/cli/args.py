@@ -12,6 +12,7 @@ import os
 import shlex
 from typing import TYPE_CHECKING, Any, Protocol
 
+from autotune import programs
 from autotune.errors import UserError
 from autotune.measure.stats import MIN_CI_PAIRS
 
@@ -106,7 +107,6 @@ def record_args(p: argparse.ArgumentParser) -> None:
 
 def load_kernel(a: argparse.Namespace) -> Kernel:
     """The program the `kernel_args` flags describe, read and checked."""
-    from autotune.kernel import Kernel
 
     params: dict[str, tuple[str, ...]] = {}
     for p in a.param:
@@ -114,7 +114,7 @@ def load_kernel(a: argparse.Namespace) -> Kernel:
             raise UserError(f"--param {p!r}: expected NAME=v1,v2,...")
         name, vals = p.split("=", 1)
         params[name.strip()] = tuple(v.strip() for v in vals.split(",") if v.strip())
-    return Kernel.load(
+    return programs.load(
         a.file,
         sources=a.source,
         include_dirs=a.include,

@@ -159,3 +159,33 @@ def _declarations(node: Node):
         if n.type == "declaration":
             yield n
         stack.extend(n.children)
+
+
+@dataclass(frozen=True)
+class ForLoop:
+    """A `for` loop of a kernel: where it starts (the place for a pragma) and its line."""
+
+    start: int  # byte offset of `for`
+    line: int
+    indent: str
+
+
+def innermost_loops(source: bytes, fn: Function) -> list[ForLoop]:
+    """The `for` loops of `fn`'s body with no `for` inside them, in source order."""
+    root = parser().parse(blank_qualifiers(source)).root_node
+    out = []
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.end_byte <= fn.body_start or n.start_byte >= fn.body_end:
+            continue
+        if n.type == "for_statement" and n.start_byte >= fn.body_start and not _has_for(n):
+            line_start = source.rfind(b"\n", 0, n.start_byte) + 1
+            indent = re.match(rb"[ \t]*", source[line_start : n.start_byte]).group(0).decode()  # type: ignore[union-attr]
+            out.append(ForLoop(n.start_byte, n.start_point[0] + 1, indent))
+        stack.extend(n.children)
+    return sorted(out, key=lambda lp: lp.start)
+
+
+def _has_for(node: Node) -> bool:
+    return any(c.type == "for_statement" or _has_for(c) for c in node.children)

@@ -14,6 +14,8 @@ the outputs for verification.
     options = "-cl-std=CL1.2"            # build options of the kernel as given (optional)
     repeat = 3                           # launches timed per run (optional, default 1)
     rtol = 1e-5                          # output tolerance (optional, default 1e-6)
+    local = [64]                         # the work-group size as given (optional; default: the runtime's)
+    coarsen_dim = 0                      # the dimension thread coarsening shrinks (optional, default 0)
 
     [args.x]                             # one table per kernel parameter, by its name
     buffer = "N"                         # elements (of the parameter's type, vectors count as one)
@@ -57,7 +59,7 @@ SCALAR_TYPES = {
 }
 C_NAMES = {"unsigned char": "uchar", "unsigned short": "ushort", "unsigned int": "uint", "unsigned long": "ulong"}
 INITS = ("zeros", "value", "index", "arange", "random")
-TOP_KEYS = {"kernel", "global", "sizes", "options", "repeat", "rtol", "atol", "args"}
+TOP_KEYS = {"kernel", "global", "local", "sizes", "options", "repeat", "rtol", "atol", "coarsen_dim", "args"}
 ARG_KEYS = {"buffer", "init", "value", "start", "step", "range", "seed", "output", "local"}
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv}
 
@@ -85,6 +87,8 @@ class Description:
     global_size: tuple[str | int, ...]
     sizes: dict[str, int]
     args: tuple[Arg, ...]
+    local_size: tuple[str | int, ...] | None = None  # the work-group size as given; None: the runtime's choice
+    coarsen_dim: int = 0  # the dimension coarsening shrinks
     options: str = ""
     repeat: int = 1
     rtol: float = 1e-6
@@ -96,6 +100,9 @@ class Description:
 
     def global_dims(self) -> tuple[int, ...]:
         return tuple(self.size(g) for g in self.global_size)
+
+    def local_dims(self) -> tuple[int, ...] | None:
+        return tuple(self.size(n) for n in self.local_size) if self.local_size else None
 
     def defines(self) -> list[str]:
         """The sizes as the kernel sees them: -DNAME=VALUE."""
@@ -142,6 +149,8 @@ def load(cl_path: Path, source: bytes, overrides: dict[str, int] | None = None) 
         global_size=tuple(glob),
         sizes=sizes,
         args=tuple(_arg(p, (raw.get("args") or {}).get(p.name), path) for p in kernel.params),
+        local_size=tuple(raw["local"]) if raw.get("local") else None,
+        coarsen_dim=int(raw.get("coarsen_dim", 0)),
         options=str(raw.get("options", "")),
         repeat=_int(raw.get("repeat", 1), "repeat", path),
         rtol=float(raw.get("rtol", 1e-6)),
@@ -153,6 +162,12 @@ def load(cl_path: Path, source: bytes, overrides: dict[str, int] | None = None) 
     dims = desc.global_dims()
     if any(d <= 0 for d in dims):
         raise UserError(f"{path}: global = {glob} gives {dims}; every size must be positive")
+    local = desc.local_dims()
+    if local is not None and (len(local) != len(dims) or any(g % n for g, n in zip(dims, local, strict=False))):
+        given = list(desc.local_size or ())
+        raise UserError(f"{path}: local = {given} must have one size per global dimension, each dividing it")
+    if not 0 <= desc.coarsen_dim < len(dims):
+        raise UserError(f"{path}: coarsen_dim = {desc.coarsen_dim}; the kernel has {len(dims)} dimension(s)")
     if not any(a.output for a in desc.args):
         raise UserError(f"{path}: no argument has output = true; mark the buffer(s) whose contents to verify")
     for a in desc.args:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from autotune import machine
+from autotune import machine, programs
 from autotune.build import Builder, BuildResult
 from autotune.errors import BaselineError, UserError, option
 from autotune.kernel import Kernel
@@ -145,7 +145,9 @@ class Bench:
         if r.timed_out:
             return "timeout", f"run exceeded {timeout:.3g} s ({self.options.timeout_factor:g}x the baseline + 1 s)"
         if r.returncode != 0:
-            return "runtime_error", r.describe_failure()
+            # an OpenCL kernel is built for its device when the host program runs (autotune/gpu/clhost.c)
+            built = b"@autotune error compile" not in r.stderr
+            return "runtime_error" if built else "compile_error", r.describe_failure()
         return None
 
     def _verify(self, output: str, seen: set[str]) -> verify.Verdict:
@@ -360,7 +362,7 @@ def measure(
     path: str | Path, settings: list[str] | None = None, options: Options | None = None, **kernel_kw
 ) -> Measurement:
     """One-call API: load, discover, measure `--set`-style settings."""
-    kernel = Kernel.load(path, **kernel_kw)
+    kernel = programs.load(path, **kernel_kw)
     bench = Bench(kernel, options=options)
     return bench.measure(parse_settings(bench.space, settings or []))
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import optuna
 
+from autotune import programs
 from autotune.build import Builder, compilers
 from autotune.errors import BaselineError, UserError, option
 from autotune.kernel import Kernel
@@ -243,7 +244,7 @@ def tune(
         record=record,
         db=db,
     )
-    kernel = Kernel.load(
+    kernel = programs.load(
         path,
         sources=sources,
         include_dirs=include_dirs,

@@ -27,7 +27,7 @@ from optuna.samplers import BaseSampler
 from optuna.storages import BaseStorage, JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
-from autotune import machine
+from autotune import machine, programs
 from autotune.errors import UserError, option
 from autotune.kernel import Kernel
 from autotune.paths import cache_dir
@@ -189,4 +189,4 @@ def kernel_of(study: optuna.Study) -> Kernel | None:
     path = Path(meta.get("kernel_path", meta["kernel"]))
     if not path.exists() or text_hash(path.read_bytes()) != meta.get("kernel_sha256"):
         return None
-    return Kernel.from_options(path, meta["program"])
+    return programs.from_options(path, meta["program"])

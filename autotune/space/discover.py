@@ -38,7 +38,13 @@ _LOOP_KNOB = re.compile(r"L\d+\.")
 
 
 def build_space(kernel: Kernel, cores: int | None = None) -> Space:
-    """The program's search space: every family's knobs, whole-program first, then loop by loop, then parameters."""
+    """The program's search space: every family's knobs, whole-program first, then loop by loop, then parameters.
+
+    An OpenCL kernel's space is its own (`autotune.gpu.clspace`): coarsening, work-group sizes, unrolling,
+    build options, within the limits of the device that will run it.
+    """
+    if kernel.language != "c":
+        return kernel.space()  # type: ignore[attr-defined]
     prog = kernel.program
     comps = compilers.available()
     sequential = not uses_openmp(kernel)
