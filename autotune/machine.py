@@ -46,12 +46,14 @@ def _cpu_model() -> str:
 
 @functools.cache
 def compiler_version(path: str) -> str:
-    """First line of `cc --version`, e.g. 'Debian clang version 22.1.8 (1~deb12u1)'."""
+    """First line of `cc --version`, e.g. 'Debian clang version 22.1.8 (1~deb12u1)' (nvcc: its release line)."""
     try:
         out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30).stdout
     except (OSError, subprocess.TimeoutExpired):
         return "unavailable"
-    return out.splitlines()[0].strip() if out else "unknown"
+    lines = out.splitlines()
+    release = [ln for ln in lines if "release" in ln]  # nvcc's first line names no version; its "release" line does
+    return (release or lines)[0].strip() if lines else "unknown"
 
 
 def usable_cores() -> int:

@@ -1,4 +1,5 @@
-"""Which kind of kernel a file is: a C program (`Kernel`) or an OpenCL kernel (`ClKernel`), by its suffix.
+"""Which kind of kernel a file is, by its suffix: a C program (`Kernel`), an OpenCL kernel (`ClKernel`) or a
+CUDA program (`CudaKernel`).
 
 Why its own module: the engine's lower layers (spaces, variants, builds, measurement) take any
 `Kernel` and never import the GPU package; the entry points (the command line, `tune`, a study
@@ -12,13 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from autotune.gpu.clkernel import CL_SUFFIXES, ClKernel
+from autotune.gpu.cukernel import CU_SUFFIXES, CudaKernel
 from autotune.kernel import Kernel
 
 
 def load(path: str | Path, **kw) -> Kernel:
-    """`Kernel.load` or, for an OpenCL `.cl` file, `ClKernel.load` (with the description beside it)."""
+    """`Kernel.load`; for an OpenCL `.cl` file `ClKernel.load` (with the description beside it), for a CUDA
+    `.cu` program `CudaKernel.load`."""
     if Path(path).suffix in CL_SUFFIXES:
         return ClKernel.load(path, **kw)
+    if Path(path).suffix in CU_SUFFIXES:
+        return CudaKernel.load(path, **kw)
     return Kernel.load(path, **kw)
 
 

@@ -59,14 +59,14 @@ class Variant:
     def build_key(self, kernel: Kernel) -> str:
         """Content hash of everything that determines the binary (not the env)."""
         h = hashlib.sha256()
-        cc = compilers.available().get(self.compiler, self.compiler)
+        cc = compilers.resolve(self.compiler)
         h.update(json.dumps([self.compiler, cc, compiler_version(cc), self.flags, self.ldflags]).encode())
         h.update(self.source if self.source is not None else kernel.text)
         kernel.hash_files(h)
         return h.hexdigest()[:24]
 
     def compile_command(self, kernel: Kernel, main_file: Path, output: Path) -> list[str]:
-        cc = compilers.available().get(self.compiler, self.compiler)
+        cc = compilers.resolve(self.compiler)
         srcs = [str(main_file), *(str(s.resolve()) for s in kernel.sources)]
         return [cc, *self.flags, *srcs, "-o", str(output), *self.ldflags]
 

@@ -38,6 +38,23 @@ def available() -> dict[str, str]:
     return out
 
 
+NVCC_CANDIDATES = ("nvcc", "/usr/local/cuda/bin/nvcc")
+
+
+@functools.lru_cache(maxsize=1)
+def nvcc() -> str | None:
+    """The CUDA compiler (AUTOTUNE_NVCC, else nvcc on PATH or in /usr/local/cuda), or None.
+
+    Not among `available()`: that is the C programs' `compiler` knob, and nvcc is not a choice there.
+    """
+    return os.environ.get("AUTOTUNE_NVCC") or _find(NVCC_CANDIDATES)
+
+
+def resolve(name: str) -> str:
+    """The path of a variant's compiler by its name (clang, gcc, nvcc); the name itself when unknown."""
+    return available().get(name) or (nvcc() if name == "nvcc" else None) or name
+
+
 def require_clang() -> str:
     from autotune.errors import UserError
 

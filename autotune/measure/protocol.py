@@ -18,6 +18,7 @@ UserError with the diagnostics.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -103,6 +104,13 @@ class Bench:
             raise UserError(
                 f"{k.path}: the program did not finish within {self.options.baseline_timeout:g} s; "
                 "use a smaller problem size (-D...) or raise --baseline-timeout"
+            )
+        no_device = re.search(rb"^@autotune error no-device ?(.*)$", r.stderr, re.M)
+        if r.returncode != 0 and no_device:  # the GPU-style host programs' own line (autotune/gpu)
+            why = no_device.group(1).decode("utf-8", "replace").strip() or "none found"
+            raise UserError(
+                f"{k.path}: no device to run it on ({why}); `autotune space` and builds work without one, "
+                "measuring needs the device"
             )
         if r.returncode != 0:
             raise UserError(f"{k.path}: the program fails as given ({r.describe_failure()}); fix it before tuning")
