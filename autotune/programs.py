@@ -19,7 +19,8 @@ from autotune.kernel import Kernel
 
 def load(path: str | Path, **kw) -> Kernel:
     """`Kernel.load`; for an OpenCL `.cl` file `ClKernel.load` (with the description beside it), for a CUDA
-    `.cu` program `CudaKernel.load`."""
+    `.cu` program `CudaKernel.load`. `rtol`/`atol` None: the kernel's own (1e-6 and 0, or the description's)."""
+    kw = {k: v for k, v in kw.items() if not (k in ("rtol", "atol") and v is None)}
     if Path(path).suffix in CL_SUFFIXES:
         return ClKernel.load(path, **kw)
     if Path(path).suffix in CU_SUFFIXES:

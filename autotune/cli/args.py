@@ -41,8 +41,10 @@ def kernel_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--param", action="append", default=[], metavar="NAME=v1,v2", help="add a -D parameter to tune with its values"
     )
-    g.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance of output numbers (default 1e-6)")
-    g.add_argument("--atol", type=float, default=0.0, help="absolute tolerance of output numbers (default 0)")
+    g.add_argument(
+        "--rtol", type=float, default=None, help="relative tolerance of output numbers (default 1e-6, or the .toml's)"
+    )
+    g.add_argument("--atol", type=float, default=None, help="absolute tolerance of output numbers (default 0)")
 
 
 def protocol_args(p: argparse.ArgumentParser) -> None:

@@ -26,7 +26,9 @@ ADDRESS_SPACES = {
 }
 KERNEL_WORDS = ("__kernel", "kernel")
 ACCESS_WORDS = ("__read_only", "read_only", "__write_only", "write_only", "__read_write", "read_write")
-_BLANK = re.compile(rb"\b(" + b"|".join(w.encode() for w in (*ADDRESS_SPACES, *KERNEL_WORDS, *ACCESS_WORDS)) + rb")\b")
+GNU_WORDS = ("__const",)  # clang's spelling of const, which tree-sitter-c does not know (AMD SDK sources use it)
+_WORDS = (*ADDRESS_SPACES, *KERNEL_WORDS, *ACCESS_WORDS, *GNU_WORDS)
+_BLANK = re.compile(rb"\b(" + b"|".join(w.encode() for w in _WORDS) + rb")\b")
 
 
 @dataclass(frozen=True)

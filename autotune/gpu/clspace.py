@@ -4,7 +4,8 @@ Knobs, each legal by construction on the device that will run it (`autotune.gpu.
 * `cf`: thread coarsening factor (1, 2, 4 ... 32, dividing the global size in the coarsened
   dimension), where the kernel can be coarsened (`coarsen.refusal` says why not, in the notes);
   `cf_mode`: block or stride (which original work items one work item stands for), when cf > 1.
-* `wg` (or `wg.cf<c>`, one per factor, active when cf = c): the work-group size, `auto` (the
+* `wg` (or `wg.cf<c>`, one per factor, active when cf = c; none where the description says
+  `tune_local = false`): the work-group size, `auto` (the
   runtime's choice) or a shape of powers of two that divides the launched global size in every
   dimension, within the device's per-dimension limits and its work-group limit, and whose
   `__local` arguments fit its local memory. One knob per factor because the launched size
@@ -42,9 +43,14 @@ def build_space(kernel: Kernel, device: Device) -> Space:
     knobs: list[Knob] = []
     notes = [f"device: {device.describe()}; work-groups up to {device.max_work_group_size} work items"]
     why = coarsen.refusal(kernel.text, fn)
+    if why is None and not desc.tune_local:
+        why = "its work-group size is fixed (tune_local = false), and a smaller launch would regroup it"
     factors = [f for f in FACTORS if glob[dim] % f == 0] if why is None else [1]
     if why is not None:
         notes.append(f"no thread coarsening for {fn.name}: {why}")
+    if not desc.tune_local:
+        kept = _shape_name(desc.local_dims() or ())
+        notes.append(f"work-group size {kept} kept: the description says tune_local = false")
     site = f"{fn.name}:{fn.line}"
     if len(factors) > 1:
         knobs.append(Knob("cf", "source", tuple(factors), 1, "thread coarsening factor", site=site))
@@ -60,7 +66,7 @@ def build_space(kernel: Kernel, device: Device) -> Space:
             )
         )
     given = desc.local_dims()
-    for f in factors:
+    for f in factors if desc.tune_local else []:
         shapes = work_group_shapes(kernel, device, coarsen.launch_global(glob, f, dim))
         default = _shape_name(given) if f == 1 and given is not None else AUTO
         if default not in shapes:
@@ -113,7 +119,8 @@ def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
         fn = next(k for k in kernels(src) if k.name == desc.kernel)  # re-read: the pragmas moved its body
         src = coarsen.coarsen(src, fn, cf, desc.coarsen_dim, str(cfg["cf_mode"]))
         glob = coarsen.launch_global(glob, cf, desc.coarsen_dim)
-    shape = cfg[f"wg.cf{cf}"] if "cf" in cfg else cfg["wg"]
+    knob = f"wg.cf{cf}" if "cf" in cfg else "wg"
+    shape = cfg[knob] if knob in cfg else _shape_name(desc.local_dims() or ())  # tune_local = false: as given
     local = None if shape == AUTO else tuple(int(n) for n in str(shape).split("x"))
     options = [*desc.options.split(), *desc.defines(), *MATH[str(cfg["cl_math"])].split()]
     spec = program.spec_text(desc, glob, local, " ".join(options))

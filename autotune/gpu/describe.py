@@ -16,6 +16,8 @@ the outputs for verification.
     rtol = 1e-5                          # output tolerance (optional, default 1e-6)
     local = [64]                         # the work-group size as given (optional; default: the runtime's)
     coarsen_dim = 0                      # the dimension thread coarsening shrinks (optional, default 0)
+    tune_local = false                   # the kernel depends on its work-group size (writes one result per
+                                         # group, hard-codes it): keep `local`, offer no other (default true)
 
     [args.x]                             # one table per kernel parameter, by its name
     buffer = "N"                         # elements (of the parameter's type, vectors count as one)
@@ -59,7 +61,9 @@ SCALAR_TYPES = {
 }
 C_NAMES = {"unsigned char": "uchar", "unsigned short": "ushort", "unsigned int": "uint", "unsigned long": "ulong"}
 INITS = ("zeros", "value", "index", "arange", "random")
-TOP_KEYS = {"kernel", "global", "local", "sizes", "options", "repeat", "rtol", "atol", "coarsen_dim", "args"}
+TOP_KEYS = {
+    "kernel", "global", "local", "tune_local", "sizes", "options", "repeat", "rtol", "atol", "coarsen_dim", "args",
+}  # fmt: skip
 ARG_KEYS = {"buffer", "init", "value", "start", "step", "range", "seed", "output", "local"}
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv}
 
@@ -89,6 +93,7 @@ class Description:
     args: tuple[Arg, ...]
     local_size: tuple[str | int, ...] | None = None  # the work-group size as given; None: the runtime's choice
     coarsen_dim: int = 0  # the dimension coarsening shrinks
+    tune_local: bool = True  # False: the work-group size is part of the kernel's contract (one result per group...)
     options: str = ""
     repeat: int = 1
     rtol: float = 1e-6
@@ -151,6 +156,7 @@ def load(cl_path: Path, source: bytes, overrides: dict[str, int] | None = None) 
         args=tuple(_arg(p, (raw.get("args") or {}).get(p.name), path) for p in kernel.params),
         local_size=tuple(raw["local"]) if raw.get("local") else None,
         coarsen_dim=int(raw.get("coarsen_dim", 0)),
+        tune_local=bool(raw.get("tune_local", True)),
         options=str(raw.get("options", "")),
         repeat=_int(raw.get("repeat", 1), "repeat", path),
         rtol=float(raw.get("rtol", 1e-6)),
@@ -166,6 +172,8 @@ def load(cl_path: Path, source: bytes, overrides: dict[str, int] | None = None) 
     if local is not None and (len(local) != len(dims) or any(g % n for g, n in zip(dims, local, strict=False))):
         given = list(desc.local_size or ())
         raise UserError(f"{path}: local = {given} must have one size per global dimension, each dividing it")
+    if not desc.tune_local and local is None:
+        raise UserError(f"{path}: tune_local = false keeps the work-group size given by local = [...]; give it")
     if not 0 <= desc.coarsen_dim < len(dims):
         raise UserError(f"{path}: coarsen_dim = {desc.coarsen_dim}; the kernel has {len(dims)} dimension(s)")
     if not any(a.output for a in desc.args):

@@ -197,8 +197,8 @@ def tune(
     ldflags: Sequence[str] = (),
     params: dict[str, Sequence[str]] | None = None,
     args: Sequence[str] = (),
-    rtol: float = 1e-6,
-    atol: float = 0.0,
+    rtol: float | None = None,
+    atol: float | None = None,
     early_stop: int | None = None,
     allow_other_machine: bool = False,
     record: bool | None = None,
@@ -221,7 +221,7 @@ def tune(
     study: the study name (default from the file name, its defines and a fingerprint);
     out: where the outputs go (default results/<kernel>/);
     defines, sources, include_dirs, cflags, ldflags, params, args, rtol, atol: the
-        program, as on the command line;
+        program, as on the command line (rtol, atol: default 1e-6 and 0, or an OpenCL description's own);
     options: the measurement protocol (autotune.Options);
     record: append every measurement to the measurement database (default: yes, unless a
         `measurer` is given); db: its SQLAlchemy URL or SQLite file (default $AUTOTUNE_DB,

@@ -171,3 +171,26 @@ def test_the_command_line_shows_an_opencl_kernels_space_and_measures_one_variant
     assert code == 0 and "output verified" in out and "region timer" in out
     assert cli.main(["space", str(MATVEC), "-D", "ROWS"]) == cli.EXIT_BAD_INPUT
     assert "an OpenCL kernel's -D sets a size" in capsys.readouterr().err
+
+
+def test_a_fixed_work_group_offers_no_other_and_no_coarsening(tmp_path):
+    toml = SCAN_TOML.replace("local = [64]", "local = [64]\ntune_local = false")
+    k = kernel_at(tmp_path, "scan", SCAN, toml)
+    space = clspace.build_space(k, SMALL_GPU)
+    assert "wg" not in space and "cf" not in space
+    assert any("work-group size 64 kept" in n for n in space.notes)
+    assert '"local 64\\012"' in clspace.make_variant(k, space, space.default()).source.decode()
+    fixed = "tune_local = false\n" + MATVEC.with_suffix(".toml").read_text()
+    mv = kernel_at(tmp_path, "matvec", MATVEC.read_bytes(), fixed)
+    space = clspace.build_space(mv, SMALL_GPU)
+    assert "cf" not in space and any("tune_local = false), and a smaller launch" in n for n in space.notes)
+    with pytest.raises(UserError, match="tune_local = false keeps the work-group size given by local"):
+        kernel_at(tmp_path, "matvec", MATVEC.read_bytes(), fixed.replace("local = [64]\n", ""))
+
+
+def test_the_descriptions_tolerance_holds_unless_the_command_line_gives_one(tmp_path):
+    toml = MATVEC.with_suffix(".toml").read_text()  # rtol = 1e-5 there
+    assert programs.load(MATVEC).rtol == 1e-5
+    assert programs.load(MATVEC, rtol=None, atol=None).rtol == 1e-5  # the command line's "not given"
+    assert programs.load(MATVEC, rtol=1e-3).rtol == 1e-3
+    assert "rtol = 1e-5" in toml

@@ -108,3 +108,9 @@ def test_the_launch_shrinks_one_dimension_by_a_factor_that_divides_it():
         launch_global((1000,), 16)
     with pytest.raises(ValueError, match="out of range"):
         coarsen(SRC, by_name("saxpy"), 4, dim=3)
+
+
+def test_the_gnu_spelling_of_const_is_read_as_const():
+    src = b"__kernel void fwt(__global float *a, __const int b) { a[get_global_id(0)] += b; }"
+    (k,) = clsource.kernels(src)
+    assert [(p.name, p.space, p.pointer) for p in k.params] == [("a", "global", True), ("b", "private", False)]
