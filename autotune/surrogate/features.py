@@ -26,6 +26,9 @@ from autotune.space.cparse import SCHEDULE_KINDS
 OPT_LEVELS = ("O1", "O2", "O3", "Ofast")
 HINTS = ("unroll", "vectorize", "interleave")
 CONTEXT = ["log10_baseline_s", "sites_log2", "loops_log2", "tile_nests_log2"]  # the workload's, not the config's
+# GPU-style kernels' launch knobs (autotune.gpu): the coarsening factor and the work-group (block) size, which
+# the IR shows only partly (coarsening) or not at all (the group size is a launch setting)
+GPU = ["cf_log2", "wg_log2", "wg_auto"]
 NAMES: list[str] = [
     "threads_frac",
     *(f"sched_{k}" for k in SCHEDULE_KINDS),
@@ -39,6 +42,7 @@ NAMES: list[str] = [
     "tiled",
     "tile_log2",
     "param_changed",
+    *GPU,
     "cores_log2",
     *CONTEXT,
 ]
@@ -46,6 +50,24 @@ NAMES: list[str] = [
 
 def _log2(v) -> float:
     return math.log2(v) if isinstance(v, int) and v > 0 else 0.0
+
+
+def _gpu(space: Space, config: Config) -> dict[str, float]:
+    """cf_log2, wg_log2, wg_auto of an OpenCL space (`cf`, `wg` / `wg.cf<c>`) or a CUDA program's
+    parameters by the names kernels/cuda uses (`CF`; `BLOCK`, or `BX` and `BY`)."""
+    cf = config.get("cf", config.get("CF", 1))
+    wg_knob = f"wg.cf{cf}" if f"wg.cf{cf}" in space else "wg"
+    if wg_knob in space:
+        shape = str(config[wg_knob])
+        size = 0 if shape == "auto" else math.prod(int(n) for n in shape.split("x"))
+    else:
+        size = int(config.get("BLOCK", 0) or 0) or int(config.get("BX", 0) or 0) * int(config.get("BY", 1) or 1)
+    has_wg = wg_knob in space or size > 0
+    return {
+        "cf_log2": _log2(cf) / 5,
+        "wg_log2": _log2(size) / 12,
+        "wg_auto": float(has_wg and size == 0),
+    }
 
 
 def knob_features(space: Space, config: Config, cores: int, baseline_s: float) -> np.ndarray:
@@ -88,6 +110,7 @@ def knob_features(space: Space, config: Config, cores: int, baseline_s: float) -
     params = [k for k in space.knobs if k.define]
     if params:
         f["param_changed"] = sum(config[k.name] != k.default for k in params) / len(params)
+    f.update(_gpu(space, config))
     f["cores_log2"] = math.log2(max(1, cores)) / 7
     f["log10_baseline_s"] = (math.log10(max(baseline_s, 1e-6)) + 3) / 3  # 1 ms -> 0, 1 s -> 1
     f["sites_log2"] = math.log2(1 + len(sites)) / 4

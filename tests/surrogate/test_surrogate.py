@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -195,3 +196,26 @@ def test_scorer_reads_the_baseline_time_from_the_study_and_measures_it_only_with
     fresh = sc.SurrogateScorer(k, space, sur, fz, cores=2)
     measured = fresh.baseline(None)  # no study yet: one run of the untransformed program
     assert 0 < measured < 10 and fresh.baseline(pd.DataFrame()) == measured
+
+
+def test_gpu_launch_knobs_are_features_for_opencl_and_cuda_alike():
+    from autotune import programs
+    from autotune.gpu import clspace
+    from autotune.gpu.device import Device
+
+    def gpu(space, cfg):
+        row = knob_features(space, space.canonical(cfg), 2, 0.01)
+        return {
+            n: round(float(v), 3) for n, v in zip(NAMES, row, strict=True) if n in ("cf_log2", "wg_log2", "wg_auto")
+        }
+
+    k = programs.load(KERNELS / "opencl" / "matvec.cl")
+    space = clspace.build_space(k, Device("p", "d", "v", "3.0", "1", "gpu", 1024, (1024, 1024, 64), 65536, 8))
+    assert gpu(space, {}) == {"cf_log2": 0.0, "wg_log2": 0.5, "wg_auto": 0.0}  # 64 work items as described
+    assert gpu(space, {"cf": 4, "wg.cf4": "auto"}) == {"cf_log2": 0.4, "wg_log2": 0.0, "wg_auto": 1.0}
+    if shutil.which("nvcc"):
+        cu = programs.load(KERNELS / "cuda" / "matmul.cu")
+        cs = cu.space()
+        assert gpu(cs, {"CF": 8, "BX": 64, "BY": 4}) == {"cf_log2": 0.6, "wg_log2": 0.667, "wg_auto": 0.0}
+    c = Kernel.load(KERNELS / "gemm.c", defines=["SMALL_DATASET"])
+    assert gpu(build_space(c), {}) == {"cf_log2": 0.0, "wg_log2": 0.0, "wg_auto": 0.0}  # C programs: none

@@ -40,11 +40,12 @@ from autotune.trials.records import config_key
 START_PICKS = 3  # diverse top picks measured first
 START_POOL = 48  # extra candidates for the start picks: one to three knobs changed from the default
 STALL = 4  # measurements without a new best before exploring
-LEVERS = ("threads", "compiler", "opt", "polly", "march_native")  # the knobs that move a whole program
+# the knobs that move a whole program: C's, and GPU-style kernels' coarsening factor (OpenCL `cf`, CUDA `CF`)
+LEVERS = ("threads", "compiler", "opt", "polly", "march_native", "cf", "CF")
 
 
 def lever_signature(space: Space, config: Config) -> tuple:
-    """What a configuration does with the big levers (threads, compiler, -O, Polly, -march=native).
+    """What a configuration does with the big levers (threads, compiler, -O, Polly, -march=native; coarsening).
 
     Schedules are not among them: two picks that differ only in a schedule are not diverse
     (found on gemm: all three start picks ran gcc on one thread, told apart by schedules only).
