@@ -38,6 +38,18 @@ def _read_c(path: Path, role: str) -> bytes:
     return data
 
 
+def read_source(path: Path, what: str) -> bytes:
+    """A kernel file's bytes: it exists and is UTF-8 text, or one UserError naming it (`what`: e.g. "CUDA")."""
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text; is it {what} source?") from None
+    return data
+
+
 @dataclass
 class Kernel:
     """A C program to tune: one main file whose loops we rewrite, plus extras."""
@@ -63,11 +75,7 @@ class Kernel:
         Path); they are stored as the field types, so every caller gets the same Kernel.
         (An OpenCL kernel is a `autotune.gpu.clkernel.ClKernel`; `autotune.programs.load` picks by suffix.)
         """
-        k = cls(Path(path), **kw)
-        k.sources = [Path(s) for s in k.sources]
-        k.include_dirs = [Path(d) for d in k.include_dirs]
-        k.defines, k.cflags, k.ldflags, k.args = list(k.defines), list(k.cflags), list(k.ldflags), list(k.args)
-        k.params = {name: tuple(values) for name, values in k.params.items()}
+        k = cls.fresh(path, **kw)
         for d in k.include_dirs:
             if not d.is_dir():
                 raise UserError(f"-I {d}: no such directory")
@@ -84,6 +92,16 @@ class Kernel:
         for name in k.params:
             if not name.isidentifier():
                 raise UserError(f"--param {name}: not a valid C macro name")
+        return k
+
+    @classmethod
+    def fresh(cls, path: str | Path, **kw):
+        """An unread kernel of this class, the keywords stored as the field types (every `load` starts here)."""
+        k = cls(Path(path), **kw)
+        k.sources = [Path(s) for s in k.sources]
+        k.include_dirs = [Path(d) for d in k.include_dirs]
+        k.defines, k.cflags, k.ldflags, k.args = list(k.defines), list(k.cflags), list(k.ldflags), list(k.args)
+        k.params = {name: tuple(values) for name, values in k.params.items()}
         return k
 
     @classmethod

@@ -18,7 +18,7 @@ from autotune.errors import UserError
 from autotune.gpu import describe
 from autotune.gpu.clsource import Function
 from autotune.gpu.program import HOST
-from autotune.kernel import Kernel, TimingSource
+from autotune.kernel import Kernel, TimingSource, read_source
 from autotune.space import Config, Space
 
 if TYPE_CHECKING:  # variant imports the build package, which imports variant: read it once that is done
@@ -37,21 +37,13 @@ class ClKernel(Kernel):
     @classmethod
     def load(cls, path: str | Path, **kw) -> ClKernel:
         """Read the kernel and its description; `-D NAME=VALUE` overrides a size of the description."""
-        k = cls(Path(path), **kw)
-        k.defines, k.args = list(k.defines), list(k.args)
-        k.params = {name: tuple(values) for name, values in k.params.items()}
+        k = cls.fresh(path, **kw)
         if k.sources or k.include_dirs or k.cflags or k.ldflags or k.params or k.args:
             raise UserError(
                 f"{k.path}: an OpenCL kernel takes its launch from {describe.description_path(k.path).name}; "
                 "--source, -I, --cflags, --ldflags, --param and program arguments apply to C programs only"
             )
-        if not k.path.exists():
-            raise UserError(f"{k.path}: no such file")
-        k.text = k.path.read_bytes()
-        try:
-            k.text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UserError(f"{k.path}: not UTF-8 text; is it OpenCL C source?") from None
+        k.text = read_source(k.path, "OpenCL C")
         k.description = describe.load(k.path, k.text, _overrides(k.path, k.defines))
         if "rtol" not in kw:
             k.rtol = k.description.rtol

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from autotune.build import compilers
 from autotune.errors import UserError
-from autotune.kernel import INCLUDE_DIR, Kernel, TimingSource
+from autotune.kernel import INCLUDE_DIR, Kernel, TimingSource, read_source
 from autotune.space import Config, Space
 from autotune.space.families.params import declared_knobs
 from autotune.space.knobs import Knob
@@ -48,18 +48,8 @@ class CudaKernel(Kernel):
 
     @classmethod
     def load(cls, path: str | Path, **kw) -> CudaKernel:
-        k = cls(Path(path), **kw)
-        k.sources = [Path(s) for s in k.sources]
-        k.include_dirs = [Path(d) for d in k.include_dirs]
-        k.defines, k.cflags, k.ldflags, k.args = list(k.defines), list(k.cflags), list(k.ldflags), list(k.args)
-        k.params = {name: tuple(values) for name, values in k.params.items()}
-        if not k.path.is_file():
-            raise UserError(f"{k.path}: no such file")
-        k.text = k.path.read_bytes()
-        try:
-            k.text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UserError(f"{k.path}: not UTF-8 text; is it CUDA source?") from None
+        k = cls.fresh(path, **kw)
+        k.text = read_source(k.path, "CUDA")
         if not k.program.has_main:
             raise UserError(f"{k.path}: no main(); a CUDA kernel is tuned as a whole program (see kernels/cuda/)")
         if compilers.nvcc() is None:
