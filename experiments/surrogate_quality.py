@@ -7,7 +7,7 @@ their fusion (trained only by the program-identity loss). The surrogate reads on
 (`autotune.surrogate.scorer.MODALITY`). This puts each beside the others, with the shipped
 recipe otherwise unchanged (boosted trees on the embedding of the tuned region reduced to
 principal components, the region's IR opcode counts, knob and context features): the
-pre-trained text, graph and fused embeddings, a randomly initialised encoder's text embedding,
+pre-trained text, graph and fused embeddings, a randomly initialised encoder's embedding of each,
 IR counts without any embedding, and knob and context features only.
 
 The evaluation is `experiments.transfer`'s, on the same data, folds and seeds (one home for
@@ -37,6 +37,7 @@ VARIANTS = [
     Variant(f"pre-trained {MODALITY} (shipped)", feature_key()),
     *[Variant(f"pre-trained {m}", feature_key(modality=m)) for m in OTHERS],
     Variant(f"random-init {MODALITY}", feature_key("random")),
+    *[Variant(f"random-init {m}", feature_key("random", modality=m)) for m in OTHERS],  # each modality's control
     Variant("IR counts + knobs, no embedding", feature_key(), columns="counts"),
     Variant("knobs + context only", feature_key(), columns="knobs"),
 ]
