@@ -27,22 +27,18 @@ def _read_c(path: Path, role: str) -> bytes:
     if path.is_dir():
         raise UserError(f"{path}: is a directory; give the C file of the program")
     if path.suffix not in C_SUFFIXES:
-        raise UserError(f"{path}: not a C source file (expected a .c file as the {role}, or an OpenCL .cl kernel)")
-    data = path.read_bytes()
-    if b"\0" in data:
-        raise UserError(f"{path}: binary file, not C source")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text; is it C source?") from None
-    return data
+        gpu = ", an OpenCL .cl kernel or a CUDA .cu program" if role == "program" else ""
+        raise UserError(f"{path}: not a C source file (expected a .c file as the {role}{gpu})")
+    return read_source(path, "C")
 
 
 def read_source(path: Path, what: str) -> bytes:
-    """A kernel file's bytes: it exists and is UTF-8 text, or one UserError naming it (`what`: e.g. "CUDA")."""
+    """A source file's bytes: it exists and is UTF-8 text, not binary, or one UserError naming it (`what`: "C"...)."""
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     data = path.read_bytes()
+    if b"\0" in data:
+        raise UserError(f"{path}: binary file, not {what} source")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -65,7 +61,7 @@ class Kernel:
     rtol: float = 1e-6
     atol: float = 0.0
     text: bytes = field(default=b"", repr=False)  # the main file, read once by load()
-    language = "c"  # what the main file is: c, or opencl (`autotune.gpu.clkernel.ClKernel`)
+    language = "c"  # what the main file is: c, opencl (`autotune.gpu.clkernel`) or cuda (`autotune.gpu.cukernel`)
 
     @classmethod
     def load(cls, path: str | Path, **kw) -> Kernel:
@@ -73,7 +69,8 @@ class Kernel:
 
         The keywords are the fields above, as any sequences (a tuple, a list of str or
         Path); they are stored as the field types, so every caller gets the same Kernel.
-        (An OpenCL kernel is a `autotune.gpu.clkernel.ClKernel`; `autotune.programs.load` picks by suffix.)
+        (OpenCL and CUDA kernels are `autotune.gpu`'s `ClKernel` and `CudaKernel`; `autotune.programs.load`
+        picks by suffix.)
         """
         k = cls.fresh(path, **kw)
         for d in k.include_dirs:

@@ -39,7 +39,7 @@ class DeviceCode:
     `autotune.build.ir`), not the host program that launches it.
     """
 
-    language: str  # opencl
+    language: str  # opencl or cuda (the encoder's names)
     source: bytes  # the transformed kernel source
     options: tuple[str, ...]  # its build options (defines, math flags)
 

@@ -81,7 +81,7 @@ def measure_all(names: list[str], out_csv: Path) -> None:
                         "cf": cfg["cf"],
                         "mode": cfg["cf_mode"],
                         "wg": cfg[f"wg.cf{cfg['cf']}"],
-                        "status": m.status if ok or m.status != "ok" else "unverified",
+                        "status": "unverified" if m.status == "ok" and not ok else m.status,
                         "speedup": f"{m.speedup:.5f}" if ok else "",
                         "ci_low": f"{m.ci[0]:.5f}" if ok and m.ci else "",
                         "ci_high": f"{m.ci[1]:.5f}" if ok and m.ci else "",

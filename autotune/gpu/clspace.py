@@ -24,7 +24,7 @@ import itertools
 
 from autotune.gpu import coarsen, program
 from autotune.gpu.clsource import Function, innermost_loops, kernels
-from autotune.gpu.describe import Description
+from autotune.gpu.describe import Description, group_names
 from autotune.gpu.device import Device
 from autotune.kernel import Kernel
 from autotune.space.knobs import Condition, Config, Knob, Space
@@ -90,12 +90,9 @@ def work_group_shapes(kernel: Kernel, device: Device, launched: tuple[int, ...])
     has_local = any(a.kind == "local" for a in desc.args)
     out = [] if has_local else [AUTO]  # __local arguments are sized by the work-group: it must be known
     for shape in itertools.product(*per_dim):
-        size = 1
-        for n in shape:
-            size *= n
-        if size > device.max_work_group_size:
+        names = group_names(shape)
+        if names["wg"] > device.max_work_group_size:
             continue
-        names = {"wg": size, **{f"wg{d}": n for d, n in enumerate(shape)}}
         local_bytes = sum(desc.size(a.amount, **names) for a in desc.args if a.kind == "local")
         if local_bytes > device.local_mem_size > 0:
             continue

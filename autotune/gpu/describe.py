@@ -38,6 +38,7 @@ Parameter types come from the kernel's own signature, so the description never r
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 import tomllib
@@ -112,6 +113,11 @@ class Description:
     def defines(self) -> list[str]:
         """The sizes as the kernel sees them: -DNAME=VALUE."""
         return [f"-D{k}={v}" for k, v in self.sizes.items()]
+
+
+def group_names(shape: tuple[int, ...]) -> dict[str, int]:
+    """The names a `local = "..."` expression may use for a work-group shape: wg (its size), wg0..wg2."""
+    return {"wg": math.prod(shape), **{f"wg{d}": n for d, n in enumerate(shape)}}
 
 
 def description_path(cl_path: Path) -> Path:

@@ -12,18 +12,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autotune.gpu.describe import Description
+from autotune.gpu.describe import Description, group_names
 
 HOST = Path(__file__).resolve().parent / "clhost.c"
 
 
 def spec_text(desc: Description, global_size: tuple[int, ...], local_size: tuple[int, ...] | None, options: str) -> str:
     """The spec `clhost` reads: the kernel, its launch, its arguments (sizes evaluated, `wg` from the local size)."""
-    wg = {f"wg{d}": n for d, n in enumerate(local_size or ())}
-    prod = 1
-    for n in local_size or ():
-        prod *= n
-    names = {"wg": prod, **wg} if local_size else {}
+    names = group_names(local_size) if local_size else {}
     lines = [
         f"kernel {desc.kernel}",
         f"options {options}".rstrip(),
@@ -34,9 +30,7 @@ def spec_text(desc: Description, global_size: tuple[int, ...], local_size: tuple
     for a in desc.args:
         if a.kind == "scalar":
             value = desc.size(a.amount) if isinstance(a.amount, str) else a.amount
-            lines.append(
-                f"arg scalar {a.ctype} {value!r}" if isinstance(value, float) else f"arg scalar {a.ctype} {value}"
-            )
+            lines.append(f"arg scalar {a.ctype} {value!r}")  # an int's repr is its digits, a float's round-trips
         elif a.kind == "local":
             if not local_size:
                 raise ValueError(f"{desc.path}: [args.{a.name}]: __local memory needs a work-group size, not auto")

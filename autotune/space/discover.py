@@ -41,7 +41,8 @@ def build_space(kernel: Kernel, cores: int | None = None) -> Space:
     """The program's search space: every family's knobs, whole-program first, then loop by loop, then parameters.
 
     An OpenCL kernel's space is its own (`autotune.gpu.clspace`): coarsening, work-group sizes, unrolling,
-    build options, within the limits of the device that will run it.
+    build options, within the limits of the device that will run it; a CUDA program's is its declared
+    parameters and nvcc's fast-math switch (`autotune.gpu.cukernel`).
     """
     if kernel.language != "c":
         return kernel.space()  # type: ignore[attr-defined]
