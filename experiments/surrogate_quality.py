@@ -77,7 +77,7 @@ def main() -> None:
         "columns are those of `results/transfer.md`: `template …` holds each generator template out whole, "
         f"`kernel …` the suite kernels ({a.suite_folds} folds); `spearman` is the rank correlation of predicted and "
         "measured log speedup within a held-out workload, the default included; `pick` the measured speedup of the "
-        "model's first choice over the best measured.",
+        "model's first choice over the best measured; `sd`: the standard deviation of the seeds' mean Spearman.",
         "",
         markdown_table(table),
     ]

@@ -276,6 +276,10 @@ def summary(res: pd.DataFrame, pooled: pd.DataFrame, variants: list[Variant] | N
     )
     wide = per_seed.groupby(["variant", "evaluation"]).mean().unstack("evaluation")
     wide.columns = [f"{ev} {m}" for m, ev in wide.columns]
+    # the spread over seeds, so a difference between two rows can be read against it
+    spread = per_seed["spearman"].groupby(["variant", "evaluation"]).std(ddof=1).unstack("evaluation")
+    for ev in ("template", "kernel"):
+        wide[f"{ev} spearman sd"] = spread[ev] if ev in spread else float("nan")
     pool = pooled.groupby(["variant", "seed"])["pooled_spearman"].mean().groupby("variant").mean()
     wide["template pooled spearman"] = pool
     kern = res[res["evaluation"] == "kernel"]
@@ -285,9 +289,11 @@ def summary(res: pd.DataFrame, pooled: pd.DataFrame, variants: list[Variant] | N
         wide[f"kernel spearman {size}"] = by_size.xs(size, level="size")
     cols = [
         "template spearman",
+        "template spearman sd",
         "template pooled spearman",
         "template pick",
         "kernel spearman",
+        "kernel spearman sd",
         *[f"kernel spearman {size}" for size in sizes],
         "kernel pick",
         "template cover1",
@@ -356,7 +362,8 @@ def main() -> None:
         "default included (workloads with at least 3 rows; `kernel spearman SMALL`: the SMALL workloads alone); "
         "`pick`: measured speedup of the model's first choice "
         "among the measured rows / the best measured; `cover1`/`cover2`: share of held-out rows within one/two "
-        "ensemble spreads (0.68/0.95 would be calibrated). Means over workloads, then over seeds.",
+        "ensemble spreads (0.68/0.95 would be calibrated). Means over workloads, then over seeds; `sd`: the "
+        "standard deviation of the seeds' means (a difference between rows smaller than it is noise).",
         "",
         markdown_table(table),
         "",

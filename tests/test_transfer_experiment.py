@@ -63,3 +63,30 @@ def test_surrogate_quality_compares_modalities_on_the_transfer_folds_split_by_si
     for size in sizes:  # the per-size columns average exactly that size's workloads
         want = res[(res["evaluation"] == "kernel") & (res["size"] == size) & (res["variant"] == sq.VARIANTS[0].name)]
         assert table.loc[0, f"kernel spearman {size}"] == round(want["spearman"].mean(), 3)
+
+
+def test_summary_reports_the_spread_of_the_seeds_means():
+    rows = [
+        dict(
+            variant=v.name,
+            evaluation=ev,
+            seed=seed,
+            template="t",
+            kernel=k,
+            size="SMALL",
+            spearman=rho,
+            pick=1.0,
+            cover1=0.5,
+            cover2=0.9,
+        )
+        for v in transfer.VARIANTS[:1]
+        for ev in ("template", "kernel")
+        for seed, rho in ((0, 0.2), (1, 0.4))
+        for k in ("a", "b")
+    ]
+    res = pd.DataFrame(rows)
+    pooled = pd.DataFrame([dict(variant=transfer.VARIANTS[0].name, seed=s, pooled_spearman=0.3) for s in (0, 1)])
+    table = transfer.summary(res, pooled, transfer.VARIANTS[:1])
+    assert table.loc[0, "template spearman"] == 0.3
+    assert table.loc[0, "template spearman sd"] == round(np.std([0.2, 0.4], ddof=1), 3)
+    assert table.loc[0, "kernel spearman sd"] == round(np.std([0.2, 0.4], ddof=1), 3)
