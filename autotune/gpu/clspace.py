@@ -11,6 +11,10 @@ Knobs, each legal by construction on the device that will run it (`autotune.gpu.
   `__local` arguments fit its local memory. One knob per factor because the launched size
   depends on the factor: conditions keep every offered shape legal, so none is ever rejected.
 * `L<n>.unroll`: `#pragma unroll N` on the kernel's n-th innermost `for` loop (auto: no pragma).
+* the sizes the description tunes (`tune = { VW = [1, 2, 4, 8] }`: a vector width, a tile), one
+  knob each, passed to the kernel as -D and to the launch's size expressions. A factor or
+  work-group shape is offered only where it is legal at every tuned value, so no combination of
+  knobs is ever rejected.
 * `cl_math`: the build's floating-point options (`-cl-mad-enable`, `-cl-fast-relaxed-math`);
   verification against the untransformed kernel decides whether their results are close enough.
 
@@ -45,7 +49,9 @@ def build_space(kernel: Kernel, device: Device) -> Space:
     why = coarsen.refusal(kernel.text, fn)
     if why is None and not desc.tune_local:
         why = "its work-group size is fixed (tune_local = false), and a smaller launch would regroup it"
-    factors = [f for f in FACTORS if glob[dim] % f == 0] if why is None else [1]
+    tunings = desc.tunings()
+    launches = [t.global_dims() for t in tunings]
+    factors = [f for f in FACTORS if all(g[dim] % f == 0 for g in launches)] if why is None else [1]
     if why is not None:
         notes.append(f"no thread coarsening for {fn.name}: {why}")
     if not desc.tune_local:
@@ -65,9 +71,18 @@ def build_space(kernel: Kernel, device: Device) -> Space:
                 site=site,
             )
         )
+    for name, choices in desc.tune.items():
+        knobs.append(
+            Knob(name, "source", choices, desc.sizes[name], f"a size the description tunes (-D{name})", site=site)
+        )
     given = desc.local_dims()
     for f in factors if desc.tune_local else []:
-        shapes = work_group_shapes(kernel, device, coarsen.launch_global(glob, f, dim))
+        legal = [set(work_group_shapes(t, device, coarsen.launch_global(t.global_dims(), f, dim))) for t in tunings]
+        shapes = [
+            s
+            for s in work_group_shapes(desc, device, coarsen.launch_global(glob, f, dim))
+            if all(s in x for x in legal)
+        ]
         default = _shape_name(given) if f == 1 and given is not None else AUTO
         if default not in shapes:
             shapes = [default, *shapes]  # the kernel as given is the baseline, whatever the device prefers
@@ -80,9 +95,8 @@ def build_space(kernel: Kernel, device: Device) -> Space:
     return Space(knobs, notes)
 
 
-def work_group_shapes(kernel: Kernel, device: Device, launched: tuple[int, ...]) -> list[str]:
+def work_group_shapes(desc: Description, device: Device, launched: tuple[int, ...]) -> list[str]:
     """`auto` and every power-of-two shape that divides `launched` and the device accepts."""
-    desc, _ = _described(kernel)
     per_dim = []
     for d, n in enumerate(launched):
         limit = min(n, device.max_work_item_sizes[d] if d < len(device.max_work_item_sizes) else 1)
@@ -104,6 +118,7 @@ def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
     """A configuration applied: the kernel source (unroll pragmas, then coarsening), its launch, its options."""
     desc, _ = _described(kernel)
     cfg = space.canonical(config)
+    desc = desc.with_sizes({name: int(cfg[name]) for name in desc.tune if name in cfg})
     src = kernel.text
     loops = innermost_loops(src, _described(kernel)[1])
     for i, loop in reversed(list(enumerate(loops))):

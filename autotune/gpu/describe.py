@@ -18,6 +18,8 @@ the outputs for verification.
     coarsen_dim = 0                      # the dimension thread coarsening shrinks (optional, default 0)
     tune_local = false                   # the kernel depends on its work-group size (writes one result per
                                          # group, hard-codes it): keep `local`, offer no other (default true)
+    tune = { VW = [1, 2, 4, 8] }         # sizes to tune (a vector width, a tile): each its own knob, its
+                                         # value in `sizes` the default; sizes expressions may use them
 
     [args.x]                             # one table per kernel parameter, by its name
     buffer = "N"                         # elements (of the parameter's type, vectors count as one)
@@ -38,11 +40,12 @@ Parameter types come from the kernel's own signature, so the description never r
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 import operator
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autotune.errors import UserError
@@ -64,6 +67,7 @@ C_NAMES = {"unsigned char": "uchar", "unsigned short": "ushort", "unsigned int":
 INITS = ("zeros", "value", "index", "arange", "random")
 TOP_KEYS = {
     "kernel", "global", "local", "tune_local", "sizes", "options", "repeat", "rtol", "atol", "coarsen_dim", "args",
+    "tune",
 }  # fmt: skip
 ARG_KEYS = {"buffer", "init", "value", "start", "step", "range", "seed", "output", "local"}
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv}
@@ -99,6 +103,7 @@ class Description:
     repeat: int = 1
     rtol: float = 1e-6
     atol: float = 0.0
+    tune: dict[str, tuple[int, ...]] = field(default_factory=dict)  # size name -> its choices (`tune = {...}`)
 
     def size(self, expr: str | int, **names: int) -> int:
         """An integer size expression evaluated over the sizes (and `names`, e.g. the work-group size)."""
@@ -113,6 +118,16 @@ class Description:
     def defines(self) -> list[str]:
         """The sizes as the kernel sees them: -DNAME=VALUE."""
         return [f"-D{k}={v}" for k, v in self.sizes.items()]
+
+    def with_sizes(self, values: dict[str, int]) -> Description:
+        """The same launch with some sizes set (a configuration's tuned sizes)."""
+        return replace(self, sizes={**self.sizes, **values})
+
+    def tunings(self) -> list[Description]:
+        """The launch at every combination of the tuned sizes (just itself when nothing is tuned): a
+        coarsening factor or work-group size is offered only where it is legal for every one of them."""
+        names = list(self.tune)
+        return [self.with_sizes(dict(zip(names, vals, strict=True))) for vals in itertools.product(*self.tune.values())]
 
 
 def group_names(shape: tuple[int, ...]) -> dict[str, int]:
@@ -151,6 +166,7 @@ def load(cl_path: Path, source: bytes, overrides: dict[str, int] | None = None) 
         raise UserError(f"{path}: kernel = {name!r}: {cl_path.name} has {', '.join(k.name for k in found)}")
     sizes = {str(k): _int(v, f"sizes.{k}", path) for k, v in (raw.get("sizes") or {}).items()}
     sizes.update(overrides or {})
+    tune = _tune(raw.get("tune"), sizes, set(overrides or {}), path)
     glob = raw.get("global")
     if not isinstance(glob, list) or not 1 <= len(glob) <= 3:
         raise UserError(f"{path}: global = [...] must list 1 to 3 sizes (integers or size names)")
@@ -167,27 +183,52 @@ def load(cl_path: Path, source: bytes, overrides: dict[str, int] | None = None) 
         repeat=_int(raw.get("repeat", 1), "repeat", path),
         rtol=float(raw.get("rtol", 1e-6)),
         atol=float(raw.get("atol", 0.0)),
+        tune=tune,
     )
     unknown = sorted(set(raw.get("args") or {}) - {p.name for p in kernel.params})
     if unknown:
         raise UserError(f"{path}: [args.{unknown[0]}]: {name} has no parameter of that name")
-    dims = desc.global_dims()
-    if any(d <= 0 for d in dims):
-        raise UserError(f"{path}: global = {glob} gives {dims}; every size must be positive")
+    for each in desc.tunings():  # every tuned value must give a launch as legal as the default's
+        at = "".join(f" at {k} = {each.sizes[k]}" for k in tune)
+        dims = each.global_dims()
+        if any(d <= 0 for d in dims):
+            raise UserError(f"{path}: global = {glob} gives {dims}{at}; every size must be positive")
+        local = each.local_dims()  # the given group launches every tuned value's baseline-shaped variant
+        if local is not None and (len(local) != len(dims) or any(g % n for g, n in zip(dims, local, strict=False))):
+            given = list(desc.local_size or ())
+            raise UserError(f"{path}: local = {given} must have one size per global dimension, each dividing it{at}")
+        for a in desc.args:
+            if a.kind == "buffer":
+                each.size(a.amount)  # every size expression must evaluate now, not in the middle of a study
     local = desc.local_dims()
-    if local is not None and (len(local) != len(dims) or any(g % n for g, n in zip(dims, local, strict=False))):
-        given = list(desc.local_size or ())
-        raise UserError(f"{path}: local = {given} must have one size per global dimension, each dividing it")
+    dims = desc.global_dims()
     if not desc.tune_local and local is None:
         raise UserError(f"{path}: tune_local = false keeps the work-group size given by local = [...]; give it")
     if not 0 <= desc.coarsen_dim < len(dims):
         raise UserError(f"{path}: coarsen_dim = {desc.coarsen_dim}; the kernel has {len(dims)} dimension(s)")
     if not any(a.output for a in desc.args):
         raise UserError(f"{path}: no argument has output = true; mark the buffer(s) whose contents to verify")
-    for a in desc.args:
-        if a.kind == "buffer":
-            desc.size(a.amount)  # every size expression must evaluate now, not in the middle of a study
     return desc
+
+
+def _tune(raw, sizes: dict[str, int], overridden: set[str], path: Path) -> dict[str, tuple[int, ...]]:
+    """`tune = { NAME = [choices] }`: sizes offered as knobs; one set by -D on the command line is fixed."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: tune = {{ NAME = [values] }} names sizes to tune, each with its choices")
+    out = {}
+    for name, choices in raw.items():
+        if name not in sizes:
+            raise UserError(f"{path}: tune.{name}: not a size; give its default in sizes = {{ {name} = ... }}")
+        if not isinstance(choices, list) or not choices:
+            raise UserError(f"{path}: tune.{name} = {choices!r}; a list of positive integers")
+        vals = tuple(_int(v, f"tune.{name}", path) for v in choices)
+        if sizes[name] not in vals and name not in overridden:
+            raise UserError(f"{path}: sizes.{name} = {sizes[name]} (the kernel as given) must be one of tune.{name}")
+        if name not in overridden:  # -D NAME=V on the command line fixes it
+            out[str(name)] = tuple(dict.fromkeys(vals))
+    return out
 
 
 def param_type(p: Param) -> tuple[str, int]:

@@ -194,3 +194,69 @@ def test_the_descriptions_tolerance_holds_unless_the_command_line_gives_one(tmp_
     assert programs.load(MATVEC, rtol=None, atol=None).rtol == 1e-5  # the command line's "not given"
     assert programs.load(MATVEC, rtol=1e-3).rtol == 1e-3
     assert "rtol = 1e-5" in toml
+
+
+MATVEC_VW = ROOT / "kernels" / "opencl" / "matvec_vw.cl"
+SAXPY_VW = b"""
+__kernel void saxpy(__global const float *x, __global float *y) {
+  size_t i = get_global_id(0) * VW;
+  for (int v = 0; v < VW; ++v) y[i + v] += 2.0f * x[i + v];
+}
+"""
+SAXPY_VW_TOML = """
+global = ["N / VW"]
+local = [16]
+sizes = { N = 2048, VW = 1 }
+tune = { VW = [1, 4, 32] }
+[args.x]
+buffer = "N"
+init = "random"
+[args.y]
+buffer = "N"
+init = "index"
+output = true
+"""
+
+
+def test_a_tuned_size_is_a_knob_and_every_factor_and_group_offered_is_legal_at_each_of_its_values(tmp_path):
+    k = kernel_at(tmp_path, "saxpy", SAXPY_VW, SAXPY_VW_TOML)
+    space = clspace.build_space(k, SMALL_GPU)
+    assert space["VW"].choices == (1, 4, 32) and space["VW"].default == 1
+    # the launch is 2048, 512 or 64 work items: a factor must divide 64 and a group 64 / cf
+    assert space["cf"].choices == (1, 2, 4, 8, 16, 32)
+    assert max(int(s) for s in space["wg.cf2"].choices if s != "auto") == 32
+    assert space["wg.cf1"].default == "16"
+    rng = random.Random(1)
+    for _ in range(60):
+        cfg = space.sample(rng)
+        v = clspace.make_variant(k, space, cfg)
+        assert f"-DVW={cfg['VW']}" in v.device.options
+        spec = v.source.decode().split("at_cl_text")[0]
+        glob = int(spec.split('"global ')[1].split("\\")[0])
+        assert glob * cfg["cf"] * cfg["VW"] == 2048
+        local = spec.split('"local ')[1].split("\\")[0]
+        assert local == "auto" or glob % int(local) == 0
+
+
+def test_a_tuned_size_is_checked_when_the_description_is_read(tmp_path):
+    with pytest.raises(UserError, match=r"tune.W: not a size; give its default in sizes"):
+        kernel_at(tmp_path, "saxpy", SAXPY_VW, SAXPY_VW_TOML.replace("tune = { VW", "tune = { W"))
+    with pytest.raises(UserError, match=r"sizes.VW = 2 \(the kernel as given\) must be one of tune.VW"):
+        kernel_at(tmp_path, "saxpy", SAXPY_VW, SAXPY_VW_TOML.replace("VW = 1 }", "VW = 2 }"))
+    with pytest.raises(UserError, match=r"2048 / 3 is not a whole number"):
+        kernel_at(tmp_path, "saxpy", SAXPY_VW, SAXPY_VW_TOML.replace("[1, 4, 32]", "[1, 3]"))
+    with pytest.raises(UserError, match=r"local = \[16\] must have one size .* dividing it at VW = 256"):
+        kernel_at(tmp_path, "saxpy", SAXPY_VW, SAXPY_VW_TOML.replace("[1, 4, 32]", "[1, 256]"))
+    fixed = kernel_at(tmp_path, "saxpy", SAXPY_VW, SAXPY_VW_TOML, defines=["VW=4"])  # -D fixes a tuned size
+    assert "VW" not in clspace.build_space(fixed, SMALL_GPU)
+
+
+@needs_clang
+def test_every_vector_width_of_matvec_vw_is_verified_against_the_scalar_kernel(clhost, tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOTUNE_CACHE", str(tmp_path / "cache"))
+    k = programs.load(MATVEC_VW, defines=["ROWS=256"])
+    space = build_space(k)
+    bench = Bench(k, space, Options(max_pairs=stats.MIN_CI_PAIRS, load_check="off"))
+    for vw in space["VW"].choices[1:]:
+        m = bench.measure({"VW": vw})
+        assert m.status == "ok" and m.verified, (vw, m.message)
