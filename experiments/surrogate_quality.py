@@ -80,6 +80,8 @@ def main() -> None:
         "model's first choice over the best measured; `sd`: the standard deviation of the seeds' mean Spearman.",
         "",
         markdown_table(table),
+        "",
+        transfer.ceiling_line(df, res),
     ]
     (out / "surrogate_quality.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -90,3 +90,24 @@ def test_summary_reports_the_spread_of_the_seeds_means():
     assert table.loc[0, "template spearman"] == 0.3
     assert table.loc[0, "template spearman sd"] == round(np.std([0.2, 0.4], ddof=1), 3)
     assert table.loc[0, "kernel spearman sd"] == round(np.std([0.2, 0.4], ddof=1), 3)
+
+
+def test_the_noise_ceiling_falls_as_the_measurements_get_noisier():
+    rng = np.random.default_rng(0)
+    rows = []
+    for w, half in enumerate((0.001, 0.05, 0.5)):  # CI half-widths of 0.1%, 5% and 50%
+        rows.append(dict(kernel=f"k{w}", size="SMALL", anchor=True, log_speedup=0.0, ci_low=1.0, ci_high=1.0))
+        for s in np.exp(rng.normal(0, 0.1, 30)):
+            rows.append(
+                dict(
+                    kernel=f"k{w}",
+                    size="SMALL",
+                    anchor=False,
+                    log_speedup=np.log(s),
+                    ci_low=s / (1 + half),
+                    ci_high=s * (1 + half),
+                )
+            )
+    ceil = transfer.noise_ceiling(pd.DataFrame(rows)).set_index("kernel")["ceiling"]
+    assert ceil["k0"] > 0.95 and ceil["k0"] > ceil["k1"] > ceil["k2"]
+    assert ceil["k2"] < 0.3  # noise far wider than the spread: no model could rank these

@@ -39,6 +39,8 @@ PARAMS = {
     "verbose": -1,
 }
 ROUNDS = 300
+OBJECTIVES = ("huber", "lambdarank", "rank_xendcg")  # pointwise regression, or a ranking within each workload
+RANK_LEVELS = 16  # a ranking objective's relevance labels: the within-workload rank in this many levels
 CALIBRATION_FOLDS = 3  # folds over workloads that calibrate the spread (fewer than this many workloads: none)
 
 
@@ -59,6 +61,7 @@ class Boosted:
     components: int = 16
     rounds: int = ROUNDS
     calibrate: bool = True
+    objective: str = "huber"  # one of OBJECTIVES
     scale: float = 1.0  # the spread's calibration factor (fitted by `fit` when `calibrate`)
     mu: np.ndarray = field(init=False)
     sd: np.ndarray = field(init=False)
@@ -69,6 +72,7 @@ class Boosted:
         self.center = np.zeros(0, np.float32)
         self.basis = np.zeros((0, 0), np.float32)
         self.boosters: list = []
+        self.lines: list[tuple[float, float]] = []  # per member: score -> log speedup (ranking objectives)
 
     @property
     def _lead(self) -> int:
@@ -106,7 +110,9 @@ class Boosted:
         z = []
         for k in range(CALIBRATION_FOLDS):
             test = where == k
-            part = Boosted(self.d_in, self.members, self.seed, self.tail, self.components, self.rounds, calibrate=False)
+            part = Boosted(
+                self.d_in, self.members, self.seed, self.tail, self.components, self.rounds, False, self.objective
+            )
             part.fit(X[~test], y[~test], groups=groups[~test], w=w[~test])
             mean, std = part.predict(X[test])
             z.append(np.abs(y[test] - mean) / np.maximum(std, 1e-6))
@@ -126,18 +132,32 @@ class Boosted:
         gid = np.arange(len(X)) if groups is None else np.unique(np.asarray(groups), return_inverse=True)[1]
         members_of = [np.flatnonzero(gid == g) for g in range(gid.max() + 1)] if len(X) else []
         rng = np.random.default_rng(self.seed)
-        self.boosters = []
+        self.boosters, self.lines = [], []
+        ranking = self.objective != "huber"
+        levels = _rank_levels(y, members_of) if ranking else None
         for m in range(self.members):
             picks = rng.integers(0, len(members_of), len(members_of))  # bootstrap sample of groups
             rows = np.concatenate([members_of[g] for g in picks])
-            data = lgb.Dataset(Z[rows], y[rows], weight=w[rows], free_raw_data=True)
             params = {**PARAMS, "seed": self.seed * 1000 + m}
-            self.boosters.append(lgb.train(params, data, num_boost_round=self.rounds))
+            if ranking:  # each picked workload is one query (rows of a query are contiguous)
+                params |= {"objective": self.objective, "label_gain": list(range(RANK_LEVELS))}
+                params.pop("alpha")
+                data = lgb.Dataset(Z[rows], levels[rows], group=[len(members_of[g]) for g in picks])
+            else:
+                data = lgb.Dataset(Z[rows], y[rows], weight=w[rows], free_raw_data=True)
+            booster = lgb.train(params, data, num_boost_round=self.rounds)
+            self.boosters.append(booster)
+            if ranking:  # the score's scale is arbitrary: map it back to log speedup on the member's rows
+                score = booster.predict(Z[rows], num_threads=1)
+                a, b = np.polyfit(score, y[rows], 1) if np.ptp(score) > 0 else (0.0, float(np.mean(y[rows])))
+                self.lines.append((float(a), float(b)))
         return self
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         Z = self._x(X)
         preds = np.stack([b.predict(Z, num_threads=1) for b in self.boosters])
+        if self.lines:
+            preds = np.stack([a * p + c for p, (a, c) in zip(preds, self.lines, strict=True)])
         return preds.mean(0), preds.std(0) * self.scale
 
     def state(self) -> dict:
@@ -150,6 +170,8 @@ class Boosted:
             "components": self.components,
             "rounds": self.rounds,
             "calibrate": self.calibrate,
+            "objective": self.objective,
+            "lines": self.lines,
             "scale": self.scale,
             "mu": self.mu,
             "sd": self.sd,
@@ -163,7 +185,20 @@ class Boosted:
         import lightgbm as lgb
 
         b = cls(st["d_in"], st["members"], st["seed"], st["tail"], st["components"], st["rounds"], st["calibrate"])
+        b.objective, b.lines = st.get("objective", "huber"), [tuple(x) for x in st.get("lines", [])]
         b.scale = st["scale"]
         b.mu, b.sd, b.center, b.basis = st["mu"], st["sd"], st["center"], st["basis"]
         b.boosters = [lgb.Booster(model_str=s) for s in st["boosters"]]
         return b
+
+
+def _rank_levels(y: np.ndarray, members_of: list[np.ndarray]) -> np.ndarray:
+    """Relevance labels for a ranking objective: each row's rank within its workload, in RANK_LEVELS levels
+    (0 the slowest, RANK_LEVELS - 1 the fastest)."""
+    out = np.zeros(len(y), np.int32)
+    for rows in members_of:
+        if len(rows) < 2:
+            continue
+        order = np.argsort(np.argsort(y[rows], kind="stable"), kind="stable")
+        out[rows] = np.minimum((order * RANK_LEVELS) // len(rows), RANK_LEVELS - 1)
+    return out

@@ -52,15 +52,17 @@ def fit_prior(
     w: np.ndarray | None = None,
     epochs: int = 200,
     rank: float = 1.0,
+    objective: str = "huber",
 ) -> Prior:
     """One prior of log speedup of the family `model`, fitted: the one recipe the trainer and the experiments share.
 
     `tail`: the trailing columns that are knob features (the trees keep them and reduce the
     embedding before them to principal components); `epochs` and `rank` (the ranking loss)
-    are the MLP's alone.
+    are the MLP's alone, `objective` the trees' (`boosted.OBJECTIVES`: huber, or a ranking within each group).
     """
     if model == "boosted":
-        return Boosted(X.shape[1], members=members, seed=seed, tail=tail).fit(X, y, groups=groups, w=w)
+        b = Boosted(X.shape[1], members=members, seed=seed, tail=tail, objective=objective)
+        return b.fit(X, y, groups=groups, w=w)
     if model == "mlp":
         return Ensemble(X.shape[1], members=members, seed=seed).fit(X, y, epochs=epochs, groups=groups, w=w, rank=rank)
     raise ValueError(f"model={model!r}: one of {', '.join(MODELS)}")

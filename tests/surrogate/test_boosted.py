@@ -93,3 +93,21 @@ def test_the_spread_is_calibrated_on_workloads_held_out():
 
     assert cal.scale > 2 and cover(raw) < 0.45 and 0.5 < cover(cal) < 0.85
     assert np.allclose(cal.predict(x[test])[1], raw.predict(x[test])[1] * cal.scale, rtol=1e-6)
+
+
+@pytest.mark.parametrize("objective", ["lambdarank", "rank_xendcg"])
+def test_a_ranking_objective_learns_the_order_within_workloads_and_keeps_log_speedup_units(objective):
+    """Each workload its own level (what a ranking loss ignores); the order within it is x0 * (x1 - 0.5)."""
+    x, y = _interaction(800, seed=3)
+    groups = np.repeat(np.arange(80), 10)
+    y = y + np.repeat(np.random.default_rng(4).normal(0, 2, 80), 10)  # levels far larger than the order
+    train, test = groups < 60, groups >= 60
+    b = Boosted(4, members=3, seed=0, objective=objective).fit(x[train], y[train], groups=groups[train])
+    pred, std = b.predict(x[test])
+    within = [spearman(pred[groups[test] == g], y[test][groups[test] == g]) for g in range(60, 80)]
+    assert np.mean(within) > 0.6
+    assert len(b.lines) == 3 and (std >= 0).all()
+    back = sc.prior_from_state(b.state())  # the score-to-log-speedup lines are saved with the trees
+    assert np.allclose(back.predict(x[test])[0], pred)
+    huber = Boosted(4, members=3, seed=0).fit(x[train], y[train], groups=groups[train])
+    assert not huber.lines
