@@ -31,3 +31,17 @@ def test_the_budgets_are_a_tenth_rounded_up_and_twice_that():
     assert cs.budgets_of(55) == [6, 12]
     assert cs.budgets_of(40) == [4, 8]
     assert cs.budgets_of(35) == [4, 8]
+
+
+def test_every_configuration_of_a_recorded_sub_space_is_a_variant(tmp_path):
+    """Knobs left out of the sub-space (the math options, unroll hints) keep their defaults in the variant."""
+    import random
+
+    from autotune.variant import make_variant
+
+    for c in cs.cases(["binarySearch", "sgemm"], tmp_path):
+        base = make_variant(c.kernel, c.space, c.space.default())
+        assert "-cl-fast-relaxed-math" not in base.device.options and b"#pragma unroll" not in base.device.source
+        rng = random.Random(0)
+        for _ in range(10):
+            make_variant(c.kernel, c.space, c.space.sample(rng))

@@ -134,7 +134,7 @@ def make_variant(kernel: Kernel, space: Space, config: Config) -> Variant:
     knob = f"wg.cf{cf}" if "cf" in cfg else "wg"
     shape = cfg[knob] if knob in cfg else _shape_name(desc.local_dims() or ())  # tune_local = false: as given
     local = None if shape == AUTO else tuple(int(n) for n in str(shape).split("x"))
-    options = [*desc.options.split(), *desc.defines(), *MATH[str(cfg["cl_math"])].split()]
+    options = [*desc.options.split(), *desc.defines(), *MATH[str(cfg.get("cl_math", "default"))].split()]
     spec = program.spec_text(desc, glob, local, " ".join(options))
     return Variant(
         config=cfg,
