@@ -28,6 +28,7 @@ import torch
 from autotune.surrogate.scorer import MODALITY
 from autotune.surrogate.train import DEFAULT_TRAINING, db_digest
 from experiments import transfer
+from experiments.ceiling import ceiling_line
 from experiments.provenance import ROOT, git_commit, machine_line, now, weights_digest
 from experiments.report import markdown_table
 from experiments.transfer import Variant, feature_key
@@ -81,7 +82,7 @@ def main() -> None:
         "",
         markdown_table(table),
         "",
-        transfer.ceiling_line(df, res),
+        ceiling_line(df, res, transfer.MIN_ROWS),
     ]
     (out / "surrogate_quality.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

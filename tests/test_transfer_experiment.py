@@ -8,6 +8,7 @@ import pandas as pd
 from autotune.surrogate.data import Featurizer
 from autotune.surrogate.train import DEFAULT_TRAINING
 from experiments import transfer
+from experiments.ceiling import noise_ceiling
 from tests.conftest import needs_clang
 
 KERNELS = {"gemm", "atax", "jacobi-1d", "map-000", "map-001", "csr-000", "csr-001", "stencil1d-000"}
@@ -108,6 +109,6 @@ def test_the_noise_ceiling_falls_as_the_measurements_get_noisier():
                     ci_high=s * (1 + half),
                 )
             )
-    ceil = transfer.noise_ceiling(pd.DataFrame(rows)).set_index("kernel")["ceiling"]
+    ceil = noise_ceiling(pd.DataFrame(rows)).set_index("kernel")["ceiling"]
     assert ceil["k0"] > 0.95 and ceil["k0"] > ceil["k1"] > ceil["k2"]
     assert ceil["k2"] < 0.3  # noise far wider than the spread: no model could rank these
