@@ -17,7 +17,7 @@ from autotune.errors import UserError
 
 
 def add_parsers(sub: Subcommands) -> None:
-    from autotune.trials.collect import DEFAULT_CSV
+    from autotune.trials.collect import DEFAULT_BATCH, DEFAULT_CSV
 
     p = sub.add_parser("collect", help="measure sampled variants of the suite into the surrogate's database")
     p.add_argument(
@@ -31,6 +31,13 @@ def add_parsers(sub: Subcommands) -> None:
     p.add_argument("--hours", type=float, default=None, help="stop after this long (resume by running again)")
     p.add_argument("--max-records", type=int, default=None, help="stop after this many new records")
     p.add_argument("--max-pairs", type=int, default=30, help="interleaved pairs per measurement at most (default 30)")
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=DEFAULT_BATCH,
+        help=f"draws of one kernel measured together, sharing the baseline's runs (default {DEFAULT_BATCH}; "
+        "1: one at a time)",
+    )
     p.add_argument(
         "--seed",
         type=int,
@@ -54,6 +61,8 @@ def cmd_collect(a: argparse.Namespace) -> int:
     SIGNALS.install()  # kill (SIGTERM) stops it as cleanly as Ctrl-C
     if a.hours is not None and a.hours <= 0:
         raise UserError("--hours must be positive")
+    if a.batch < 1:
+        raise UserError("--batch must be at least 1")
     if a.max_records is not None and a.max_records < 1:
         raise UserError("--max-records must be at least 1")
     options = Options(max_pairs=a.max_pairs, seed=a.seed, **load_options(a))
@@ -86,6 +95,7 @@ def cmd_collect(a: argparse.Namespace) -> int:
                 max_records=a.max_records,
                 options=options,
                 on_record=show,
+                batch=a.batch,
             )
         except KeyboardInterrupt:
             print("autotune collect: interrupted; every finished record is saved, run again to go on", file=sys.stderr)

@@ -29,6 +29,7 @@ from autotune.errors import BaselineError, UserError, option
 from autotune.kernel import Kernel
 from autotune.measure import load, runner, stats, timing, verify
 from autotune.measure.result import Measurement, Options, Status, StopReason
+from autotune.measure.runs import Runs
 from autotune.space import Config, Space
 from autotune.space.discover import build_space
 from autotune.variant import Variant, make_variant
@@ -192,15 +193,24 @@ class Bench:
         first and the load before and during them is recorded (module `load`).
         """
         self.prepare()
-        opts = self.options
-        mode = load.check_mode(opts.load_check)
         cfg = self.space.validate(config or {})
         variant = make_variant(self.kernel, self.space, cfg)
         build = self.builder.build(self.kernel, variant)
         if not build.ok:
-            m = self._new(cfg, build)
+            m = self.new_measurement(cfg, build)
             m.status, m.message = "compile_error", build.diagnostics()
             return m
+        return self.watched(lambda: [self._runs(self.new_measurement(cfg, build), build, variant, progress)])[0]
+
+    def watched(self, runs: Callable[[], list[Measurement]]) -> list[Measurement]:
+        """`runs()` after waiting for quiet CPUs, with the load before and during it recorded on each result.
+
+        In strict mode a load that exceeds the limit raises UserError (after one
+        more try when the load came during the runs); in wait mode the results
+        are flagged `under_load` and say so in their message.
+        """
+        opts = self.options
+        mode = load.check_mode(opts.load_check)
         waited = 0.0
         for attempt in (1, 2):
             before: float | None = None
@@ -218,30 +228,40 @@ class Bench:
                         f"stop it, or use {option('load_check', 'wait')}"
                     )
             meter = load.Meter(opts.cpus) if mode != "off" else None
-            m = self._runs(self._new(cfg, build), build, variant, progress)
-            m.load_before, m.load_waited = before, waited
-            if meter is not None:
-                m.load_during = meter.stop()
-            m.under_load = any(x is not None and x > opts.load_max_busy for x in (before, m.load_during))
-            if mode == "strict" and m.under_load:
+            ms = runs()
+            during = meter.stop() if meter is not None else None
+            under = any(x is not None and x > opts.load_max_busy for x in (before, during))
+            if mode == "strict" and under:
                 if attempt == 1:
                     continue  # once more, after waiting for quiet CPUs again
                 raise UserError(
-                    f"the machine is busy: other work kept {m.load_during or 0:.0%} of the CPUs busy during two "
+                    f"the machine is busy: other work kept {during or 0:.0%} of the CPUs busy during two "
                     f"measurements (more than {opts.load_max_busy:.0%}); stop it, or use {option('load_check', 'wait')}"
                 )
             break
-        if m.under_load:
-            worst = max(x for x in (m.load_before, m.load_during) if x is not None)
-            m.message += f"; measured under load: {load.describe(worst)}"
-        return m
+        for m in ms:
+            m.load_before, m.load_waited, m.load_during, m.under_load = before, waited, during, under
+            if under:
+                worst = max(x for x in (before, during) if x is not None)
+                m.message += f"; measured under load: {load.describe(worst)}"
+        return ms
 
-    def _new(self, cfg: Config, build: BuildResult) -> Measurement:
+    def new_measurement(self, cfg: Config, build: BuildResult) -> Measurement:
+        """An `ok` measurement of `cfg` with its build's facts, to be filled by the runs."""
         m = Measurement(
             status="ok", message="", config=cfg, changed=self.space.changed(cfg), machine=machine.current().to_dict()
         )
         m.build_seconds, m.build_cached, m.build_key = build.seconds, build.cached, build.key
         return m
+
+    def same_as_baseline(self, build: BuildResult, variant: Variant) -> bool:
+        """The baseline's binary and environment: an A/A run, whose wrong output is the program's fault."""
+        assert self._base_build is not None and self._base_variant is not None
+        return build.key == self._base_build.key and variant.env == self._base_variant.env
+
+    def run_timeout(self) -> float:
+        """How long a candidate run may take before it is a `timeout`."""
+        return self.options.timeout_factor * self._base_wall + 1.0
 
     def _runs(
         self,
@@ -252,62 +272,18 @@ class Bench:
     ) -> Measurement:
         """The interleaved pairs of one measurement, filled into `m`."""
         opts = self.options
-        assert self._base_build is not None and self._base_variant is not None and self._base_timed is not None
-        base_build, base_variant = self._base_build, self._base_variant
-        # A/A: the same binary with the same environment; a wrong output is the program's fault
-        same_as_baseline = build.key == base_build.key and variant.env == base_variant.env
+        assert self._base_timed is not None
+        same = self.same_as_baseline(build, variant)
         m.timer_fallback = self._base_timed.fallback
-        timeout = opts.timeout_factor * self._base_wall + 1.0
-        seen: set[str] = set()
+        runs = Runs(self, self.run_timeout())
         t_start = time.perf_counter()
-        wall_sum = 0.0
-        runs = 0
-
-        def cand_run() -> tuple[timing.Timed | None, tuple[Status, str] | None]:
-            nonlocal wall_sum, runs
-            r = self._run(build, variant, timeout)
-            wall_sum += r.wall
-            runs += 1
-            bad = self._check(r, timeout)
-            if bad:
-                return None, bad
-            t = timing.extract(r, self.kernel.timing)
-            v = self._verify(t.output, seen)
-            if not v.ok:
-                if same_as_baseline:
-                    raise self._nondeterministic(v.message)
-                return t, ("wrong_output", v.message)
-            mismatch = self._timer_mismatch(t)
-            if mismatch:
-                return t, ("runtime_error", mismatch)
-            return t, None
-
-        def base_run() -> timing.Timed:
-            nonlocal wall_sum, runs
-            r = self._run(base_build, base_variant, max(opts.baseline_timeout, timeout))
-            wall_sum += r.wall
-            runs += 1
-            if not r.ok:
-                raise UserError(f"{self.kernel.path}: the baseline failed during measurement ({r.describe_failure()})")
-            t = timing.extract(r, self.kernel.timing)
-            v = self._verify(t.output, seen)
-            if not v.ok:
-                raise self._nondeterministic(v.message)
-            if self._timer_mismatch(t):
-                raise UserError(f"{self.kernel.path}: the untransformed program prints its timer in some runs only")
-            return t
 
         def finish(status: Status, message: str) -> Measurement:
-            m.status, m.message = status, message
-            if status != "ok":
-                m.verified = False  # a run that failed verified nothing, whatever came before it
-            m.harness_seconds = time.perf_counter() - t_start
-            m.run_wall_seconds, m.runs = wall_sum, runs
-            return m
+            return self.finish(m, status, message, time.perf_counter() - t_start, runs.wall, runs.count)
 
         for _ in range(max(opts.warmup, 1)):  # warm-up doubles as the first verification
-            base_run()  # first: a baseline that does not reproduce itself is the program's fault
-            _, bad = cand_run()
+            runs.baseline()  # first: a baseline that does not reproduce itself is the program's fault
+            _, bad = runs.candidate(build, variant, same)
             if bad:
                 return finish(*bad)
         m.verified = True
@@ -319,9 +295,9 @@ class Bench:
             order = (0, 1) if i % 2 == 0 else (1, 0)
             for who in order:
                 if who == 0:
-                    btimes.append(base_run().seconds)
+                    btimes.append(runs.baseline().seconds)
                 else:
-                    ct, bad = cand_run()
+                    ct, bad = runs.candidate(build, variant, same)
                     if bad:
                         return finish(*bad)
                     assert ct is not None
@@ -338,6 +314,20 @@ class Bench:
                 if opts.max_seconds is not None and time.perf_counter() - t_start > opts.max_seconds:
                     stop = "time cap"
                     break
+        self.conclude(m, btimes, ctimes, stop)
+        return finish("ok", m.message)
+
+    def finish(self, m: Measurement, status: Status, message: str, harness: float, wall: float, runs: int):
+        """Set the outcome and what the runs cost; a failed measurement verified nothing."""
+        m.status, m.message = status, message
+        if status != "ok":
+            m.verified = False  # a run that failed verified nothing, whatever came before it
+        m.harness_seconds, m.run_wall_seconds, m.runs = harness, wall, runs
+        return m
+
+    def conclude(self, m: Measurement, btimes: list[float], ctimes: list[float], stop: StopReason) -> None:
+        """The speedup, its CI and the message of a measurement whose pairs all ran."""
+        opts = self.options
         est = stats.paired_speedup(btimes, ctimes)
         n = len(btimes)
         m.speedup = est.speedup
@@ -347,6 +337,7 @@ class Bench:
         m.candidate_seconds = float(sorted(ctimes)[n // 2])
         m.repetitions = n
         m.stop_reason = stop
+        m.timer_fallback = self._base_timed is not None and self._base_timed.fallback
         msg = "verified"
         if m.ci is None:
             msg += f"; too few pairs for a 95% CI ({n} < {stats.MIN_CI_PAIRS})"
@@ -359,7 +350,7 @@ class Bench:
         if m.timer_fallback:
             name = timing.timer_name(self.kernel.timing)
             msg += f"; timed by whole-process wall time: the baseline never prints its {name}"
-        return finish("ok", msg)
+        m.message = msg
 
 
 def _digest(text: str) -> str:

@@ -25,6 +25,11 @@ Several identical machines collecting into one database server with the same see
 one plan: a draw is claimed in the database before it is measured (`autotune.trials.db.claims`),
 so each is measured once, by one machine, and each machine's CSV holds what it measured.
 
+Draws of one workload are measured in batches (`--batch`, default 4): they share
+the baseline's runs (`autotune.measure.batch`), which is what most of a
+collection's time went to; each draw is still its own record with its own
+pairs and CI, and a stop loses at most the batch being measured.
+
 Half the draws change every knob at random (coverage of the space), half
 change one to three knobs from the default (the neighbourhood a search walks).
 """
@@ -47,6 +52,7 @@ from autotune.measure.protocol import Bench, Measurement, Options
 from autotune.space import Config, Space
 from autotune.trials.recorder import Recorder
 from autotune.trials.records import config_key
+from autotune.trials.signals import SIGNALS
 from autotune.trials.workloads import KERNEL_SETS, Workload, set_tasks, suite_tasks
 
 __all__ = ["KERNEL_SETS", "SIGNALS", "Database", "Workload", "collect", "draw", "record", "set_tasks", "suite_tasks"]
@@ -83,6 +89,7 @@ FIELDS = [
     "time_utc",
 ]
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # time_utc
+DEFAULT_BATCH = 4  # draws measured together (`autotune.measure.batch`)
 
 
 def _rng(seed: int, workload: Workload, index: int, attempt: int) -> random.Random:
@@ -103,45 +110,6 @@ def draw(space: Space, rng: random.Random, sparse: bool) -> Config:
         cfg[k.name] = rng.choice([c for c in k.choices if c != cfg[k.name]])
         cfg = space.canonical(cfg)
     return cfg
-
-
-class _Signals:
-    """SIGINT and SIGTERM stop a collection, but never between a record's CSV line and its trial.
-
-    Why: `nohup autotune collect &` starts with SIGINT ignored and is stopped
-    with `kill` (SIGTERM), which would otherwise end Python without cleanup;
-    a stop that lands while a record is being written waits until both copies
-    of it are on disk.
-    """
-
-    def __init__(self) -> None:
-        self.writing = False
-        self.pending = False
-
-    def install(self) -> None:
-        import signal
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._handler)
-
-    def _handler(self, signum, frame) -> None:
-        if self.writing:
-            self.pending = True
-            return
-        raise KeyboardInterrupt
-
-    def __enter__(self) -> _Signals:
-        self.writing = True
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.writing = False
-        if self.pending:
-            self.pending = False
-            raise KeyboardInterrupt
-
-
-SIGNALS = _Signals()
 
 
 class Database:
@@ -280,21 +248,27 @@ def variant_ir_hash(kernel: Kernel, space: Space, config: Config) -> str:
 
 
 def plan(
-    db: Database, workloads: list[Workload], seed: int, elsewhere: dict[tuple[str, str], set[int]] | None = None
-) -> Iterator[tuple[Workload, int]]:
-    """(workload, index) pairs not yet in the database, round-robin over the workloads in a seeded order.
+    db: Database,
+    workloads: list[Workload],
+    seed: int,
+    elsewhere: dict[tuple[str, str], set[int]] | None = None,
+    batch: int = 1,
+) -> Iterator[tuple[Workload, list[int]]]:
+    """(workload, indices) not yet in the database: `batch` consecutive indices of one workload at a
+    time, round-robin over the workloads in a seeded order.
 
     elsewhere: (kernel, size) -> indices that identical machines recorded or are measuring
     (`Claims.done`): skipped too."""
     order = list(workloads)
     random.Random(seed).shuffle(order)
     done = {w: db.done(w)[0] | (elsewhere or {}).get((w.kernel, w.size or ""), set()) for w in order}
-    index = 0
+    block = 0
     while True:
         for w in order:
-            if index not in done[w]:
-                yield w, index
-        index += 1
+            todo = [i for i in range(block * batch, (block + 1) * batch) if i not in done[w]]
+            if todo:
+                yield w, todo
+        block += 1
 
 
 def collect(
@@ -306,15 +280,20 @@ def collect(
     options: Options | None = None,
     kernel_dir: Path | None = None,
     on_record: Callable[[dict], None] | None = None,
+    batch: int = DEFAULT_BATCH,
 ) -> int:
-    """Measure until the time or record budget is spent; returns the number of new records."""
+    """Measure until the time or record budget is spent; returns the number of new records.
+
+    batch: draws of one workload measured together, sharing the baseline's runs
+    (`autotune.measure.batch`); 1 measures each draw on its own.
+    """
     opts = options or Options(max_pairs=30)
     benches: dict[Workload, Bench] = {}
     programs: dict[Workload, Program] = {}
     broken: set[Workload] = set()
     t0, added, skipped = time.time(), 0, 0
     shared = db.claims(seed)
-    for work, index in plan(db, workloads, seed, shared.done() if shared is not None else None):
+    for work, indices in plan(db, workloads, seed, shared.done() if shared is not None else None, batch):
         if skipped > 2 * len(workloads):  # every space sampled out
             break
         if hours is not None and time.time() - t0 >= hours * 3600:
@@ -325,49 +304,85 @@ def collect(
             raise UserError("no suite kernel could be measured (see the errors above)")
         if work in broken:
             continue
-        if shared is not None and not shared.claim(work.kernel, work.size, index):
-            continue  # another machine recorded this draw since the plan was made, or is measuring it
-        try:  # `continue` and a stop leave through `finally`: the claim is dropped either way
-            if work not in benches:
-                try:
-                    kernel = work.load(kernel_dir)
-                    bench = Bench(kernel, options=opts)
-                    bench.prepare()
-                except UserError as exc:
-                    print(f"autotune collect: skipping {work.study}: {exc}")
-                    broken.add(work)
-                    continue
-                benches[work] = bench
-                if db.store is not None:
-                    from autotune.trials.db.schema import program_of
-
-                    programs[work] = program_of(kernel)
-            bench = benches[work]
-            seen = db.done(work)[1]
-            if shared is not None:  # what identical machines measured of it
-                seen |= shared.configs(work.kernel, work.size)
-            config = None
-            for attempt in range(20):
-                c = draw(bench.space, _rng(seed, work, index, attempt), sparse=index % 2 == 1)
-                if config_key(c) not in seen:
-                    config = c
-                    break
-            if config is None:  # a small space, sampled out
-                skipped += 1
-                continue
-            skipped = 0
-            try:
-                m = bench.measure(config)
-            except UserError as exc:  # the baseline itself failed (a crash in the OpenMP runtime, output drift)
-                print(f"autotune collect: skipping {work.study} for the rest of this run: {exc}")
-                broken.add(work)
-                continue
-            rec = record(work, index, m, variant_ir_hash(bench.kernel, bench.space, config), seed)
-            db.append(rec, bench.space, m, programs.get(work), opts.ci_target)
+        if max_records is not None:
+            indices = indices[: max_records - added]
+        if shared is not None:  # another machine recorded these draws since the plan was made, or is measuring them
+            indices = [i for i in indices if shared.claim(work.kernel, work.size, i)]
+        try:  # `continue` and a stop leave through `finally`: the claims are dropped either way
+            recs = _measure_draws(work, indices, db, benches, programs, shared, seed, opts, kernel_dir)
         finally:
             if shared is not None:
-                shared.release(work.kernel, work.size, index)
-        added += 1
-        if on_record is not None:
-            on_record(rec)
+                for i in indices:
+                    shared.release(work.kernel, work.size, i)
+        if recs is None:
+            broken.add(work)
+            continue
+        if not recs:
+            skipped += 1
+            continue
+        skipped = 0
+        for rec in recs:
+            added += 1
+            if on_record is not None:
+                on_record(rec)
     return added
+
+
+def _measure_draws(
+    work: Workload,
+    indices: list[int],
+    db: Database,
+    benches: dict[Workload, Bench],
+    programs: dict[Workload, Program],
+    shared: Claims | None,
+    seed: int,
+    opts: Options,
+    kernel_dir: Path | None,
+) -> list[dict] | None:
+    """The records of draws `indices` of one workload, each appended as it is taken; None: the workload
+    cannot be measured (said on stdout), [] when its space is sampled out."""
+    if not indices:
+        return []
+    if work not in benches:
+        try:
+            kernel = work.load(kernel_dir)
+            bench = Bench(kernel, options=opts)
+            bench.prepare()
+        except UserError as exc:
+            print(f"autotune collect: skipping {work.study}: {exc}")
+            return None
+        benches[work] = bench
+        if db.store is not None:
+            from autotune.trials.db.schema import program_of
+
+            programs[work] = program_of(kernel)
+    bench = benches[work]
+    seen = db.done(work)[1]
+    if shared is not None:  # what identical machines measured of it
+        seen |= shared.configs(work.kernel, work.size)
+    draws: list[tuple[int, Config]] = []
+    for index in indices:
+        for attempt in range(20):
+            c = draw(bench.space, _rng(seed, work, index, attempt), sparse=index % 2 == 1)
+            if config_key(c) not in seen:
+                seen.add(config_key(c))  # not twice in one batch either
+                draws.append((index, c))
+                break
+    if not draws:  # a small space, sampled out
+        return []
+    try:
+        if len(draws) == 1:
+            ms = [bench.measure(draws[0][1])]
+        else:
+            from autotune.measure.batch import measure_many
+
+            ms = measure_many(bench, [c for _, c in draws], seed=draws[0][0])
+    except UserError as exc:  # the baseline itself failed (a crash in the OpenMP runtime, output drift)
+        print(f"autotune collect: skipping {work.study} for the rest of this run: {exc}")
+        return None
+    recs = []
+    for (index, config), m in zip(draws, ms, strict=True):
+        rec = record(work, index, m, variant_ir_hash(bench.kernel, bench.space, config), seed)
+        db.append(rec, bench.space, m, programs.get(work), opts.ci_target)
+        recs.append(rec)
+    return recs

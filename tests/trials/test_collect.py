@@ -72,6 +72,22 @@ def test_collect_appends_records_and_resumes_without_repeats(tmp_path, monkeypat
 
 
 @needs_clang
+def test_a_batch_of_draws_shares_the_baselines_runs_and_records_each_draw(tmp_path, monkeypatch, quick):
+    monkeypatch.setenv("AUTOTUNE_CACHE", str(tmp_path / "cache"))
+    quick.load_check = "off"  # about what a batch records; the load check has its own tests
+    out = tmp_path / "m.csv"
+    workloads = col.suite_tasks(["jacobi-1d"], ["MINI"])
+    assert col.collect(workloads, col.Database(out), seed=5, max_records=3, options=quick, batch=3) == 3
+    rows = read_rows(out)
+    assert [int(r["index"]) for r in rows] == [0, 1, 2] and len({r["config_key"] for r in rows}) == 3
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert ok and all(r["message"].endswith("; batch of 3") for r in ok)
+    assert len({r["baseline_s"] for r in ok}) == 1  # six pairs each, against the same six baseline runs
+    one = col.collect(workloads, col.Database(out), seed=5, max_records=1, options=quick, batch=1)
+    assert one == 1 and "batch" not in read_rows(out)[-1]["message"] and read_rows(out)[-1]["index"] == "3"
+
+
+@needs_clang
 def test_kill_stops_cleanly_and_the_rerun_goes_on(tmp_path):
     """`nohup autotune collect &` (SIGINT ignored) stopped with SIGTERM: exit 130, CSV and journal agree."""
     import os
@@ -136,9 +152,10 @@ def test_a_baseline_that_fails_mid_collection_skips_its_workload_not_the_collect
     src = tmp_path / "kernels"
     src.mkdir()
     shutil.copy(ROOT / "kernels" / "jacobi-1d.c", src / "jacobi-1d.c")
-    # run_counter.c prints another result on its 5th run: the first measurement's baseline run
+    # run_counter.c prints another result on its 3rd run: after prepare's two, the first batch's first
+    # baseline run (a later run could be one of the batch's candidates, whose drift is its wrong_output)
     text = (ROOT / "tests" / "data" / "run_counter.c").read_text()
-    (src / "drifty.c").write_text("#define DRIFT_AT 5\n" + text)
+    (src / "drifty.c").write_text("#define DRIFT_AT 3\n" + text)
     workloads = [col.Workload("drifty", "MINI"), col.Workload("jacobi-1d", "MINI")]
     out = tmp_path / "db" / "m.csv"
     added = col.collect(workloads, col.Database(out), seed=0, max_records=4, options=quick, kernel_dir=src)
