@@ -1,13 +1,16 @@
 """Does a batch measure what one-at-a-time measures, and for how much less? (`autotune.measure.batch`)
 
 For each of a seeded sample of kernels, draws configurations the way `autotune collect` does, plus the
-default (an A/A measurement, true speedup 1), builds them all, and then measures them both ways on
-the same Bench: one at a time (`Bench.measure`) and together in one batch (`measure_many`), which of
-the two goes first alternating from kernel to kernel so drift favours neither. Builds are done
-before either, so the wall times compare the measuring alone.
+default (an A/A measurement, true speedup 1), builds them all, and then measures them three times on
+the same Bench: one at a time (`Bench.measure`), together in one batch (`measure_many`), and one at a
+time again: the control, since two measurements of one configuration minutes apart differ by more
+than either's CI says when the machine drifts. The order of the three goes through all six
+permutations from kernel to kernel so drift favours none. Builds are done before any, so the wall
+times compare the measuring alone.
 
-Reported: the wall time and runs of each way, and per configuration the two speedups, the ratio of
-the batch's to the single one's, and whether their 95% CIs overlap.
+Reported: the wall time and pairs of each way, and per configuration how far the batch's speedup is
+from the first one-at-a-time one and whether their 95% CIs overlap, beside the same for the two
+one-at-a-time measurements.
 
 Usage:
     python -m experiments.batch_agreement [--kernels 8] [--configs 4] [--size MEDIUM] [--seed 0]
@@ -18,6 +21,7 @@ Writes results/batch_protocol.md and results/batch_protocol.csv. Time it on a qu
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import shlex
 import sys
@@ -33,7 +37,10 @@ from experiments.report import markdown_table
 OUT = ROOT / "results" / "batch_protocol"
 
 
-def measure_kernel(work, n_configs: int, seed: int, single_first: bool, max_pairs: int) -> list[dict]:
+WAYS = ("single", "batch", "again")  # one at a time, batched, one at a time again (the control)
+
+
+def measure_kernel(work, n_configs: int, seed: int, order: tuple[str, ...], max_pairs: int) -> list[dict]:
     from autotune.measure import Bench, Options
     from autotune.measure.batch import measure_many
     from autotune.trials.collect import draw
@@ -52,62 +59,76 @@ def measure_kernel(work, n_configs: int, seed: int, single_first: bool, max_pair
     for c in configs:  # the builds, outside both ways' times
         bench.builder.build(bench.kernel, make_variant(bench.kernel, bench.space, c))
     got: dict[str, tuple[list, float]] = {}
-    for way in ("single", "batch") if single_first else ("batch", "single"):
+    for way in order:
         t0 = time.perf_counter()
-        ms = [bench.measure(c) for c in configs] if way == "single" else measure_many(bench, configs, seed=seed)
+        ms = measure_many(bench, configs, seed=seed) if way == "batch" else [bench.measure(c) for c in configs]
         got[way] = (ms, time.perf_counter() - t0)
     rows = []
     for i, c in enumerate(configs):
         row = {"kernel": work.kernel, "size": work.size, "config": config_key(c), "aa": i == 0}
-        row["first"] = "single" if single_first else "batch"
+        row["order"] = " ".join(order)
         for way, (ms, wall) in got.items():
             m = ms[i]
             row[f"{way}_status"] = m.status
             row[f"{way}_speedup"] = m.speedup
             row[f"{way}_lo"], row[f"{way}_hi"] = m.ci if m.ci else (None, None)
             row[f"{way}_pairs"] = m.repetitions
-            row[f"{way}_runs"] = m.runs
             row[f"{way}_kernel_wall_s"] = wall  # the whole kernel's, repeated on its rows
         rows.append(row)
     return rows
 
 
+def _compare(df: pd.DataFrame, a: str, b: str) -> dict:
+    both = df[(df[f"{a}_status"] == "ok") & (df[f"{b}_status"] == "ok")]
+    log_ratio = np.log(both[f"{a}_speedup"] / both[f"{b}_speedup"])
+    overlap = (both[f"{a}_lo"] <= both[f"{b}_hi"]) & (both[f"{b}_lo"] <= both[f"{a}_hi"])
+    return {
+        "n": len(both),
+        "ratio": float(np.exp(np.median(log_ratio))),
+        "abs_med": float(np.median(np.abs(log_ratio))),
+        "abs_p90": float(np.quantile(np.abs(log_ratio), 0.9)),
+        "overlap": float(overlap.mean()),
+    }
+
+
 def summarize(df: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    both = df[(df["single_status"] == "ok") & (df["batch_status"] == "ok")].copy()
-    both["ratio"] = both["batch_speedup"] / both["single_speedup"]
-    both["overlap"] = (both["batch_lo"] <= both["single_hi"]) & (both["single_lo"] <= both["batch_hi"])
-    walls = df.groupby("kernel")[["single_kernel_wall_s", "batch_kernel_wall_s"]].first()
-    runs = df.groupby("kernel")[["single_runs", "batch_runs"]].sum()
-    per = walls.join(runs).reset_index()
-    per["time_ratio"] = per["single_kernel_wall_s"] / per["batch_kernel_wall_s"]
-    aa = both[both["aa"]]
+    walls = df.groupby("kernel")[[f"{w}_kernel_wall_s" for w in WAYS]].first()
+    pairs = df.groupby("kernel")[[f"{w}_pairs" for w in WAYS]].median()
+    per = walls.join(pairs).reset_index()
+    per["time_ratio"] = (per["single_kernel_wall_s"] + per["again_kernel_wall_s"]) / 2 / per["batch_kernel_wall_s"]
     facts = {
         "kernels": df["kernel"].nunique(),
         "configs": len(df),
-        "both_ok": len(both),
-        "status_agree": int((df["single_status"] == df["batch_status"]).sum()),
-        "time_single": float(walls["single_kernel_wall_s"].sum()),
-        "time_batch": float(walls["batch_kernel_wall_s"].sum()),
+        "status_agree": int(
+            ((df["single_status"] == df["batch_status"]) & (df["batch_status"] == df["again_status"])).sum()
+        ),
+        "time": {w: float(walls[f"{w}_kernel_wall_s"].sum()) for w in WAYS},
         "time_ratio_median": float(per["time_ratio"].median()),
         "time_ratio_min": float(per["time_ratio"].min()),
         "time_ratio_max": float(per["time_ratio"].max()),
-        "ratio_median": float(both["ratio"].median()),
-        "abs_log_ratio_median": float(np.median(np.abs(np.log(both["ratio"])))),
-        "abs_log_ratio_p90": float(np.quantile(np.abs(np.log(both["ratio"])), 0.9)),
-        "overlap": float(both["overlap"].mean()),
-        "aa_batch": aa["batch_speedup"].tolist(),
-        "aa_single": aa["single_speedup"].tolist(),
-        "pairs_single": float(both["single_pairs"].median()),
-        "pairs_batch": float(both["batch_pairs"].median()),
+        "pairs": {w: float(df.loc[df[f"{w}_status"] == "ok", f"{w}_pairs"].median()) for w in WAYS},
+        "batch_vs_single": _compare(df, "batch", "single"),
+        "batch_vs_again": _compare(df, "batch", "again"),
+        "again_vs_single": _compare(df, "again", "single"),
+        "aa": {w: df.loc[df["aa"], f"{w}_speedup"].tolist() for w in WAYS},
     }
     return per, facts
 
 
 def report(df: pd.DataFrame, command: str) -> str:
     per, f = summarize(df)
-    per = per.rename(columns={"single_kernel_wall_s": "single s", "batch_kernel_wall_s": "batch s"})
-    aa_b = ", ".join(f"{x:.3f}" for x in f["aa_batch"])
-    aa_s = ", ".join(f"{x:.3f}" for x in f["aa_single"])
+    per = per.rename(
+        columns={f"{w}_kernel_wall_s": f"{w} s" for w in WAYS} | {f"{w}_pairs": f"{w} pairs" for w in WAYS}
+    )
+    t = f["time"]
+
+    def cmp(name: str, label: str) -> str:
+        c = f[name]
+        return (
+            f"| {label} | {c['n']} | {c['ratio']:.3f} | {c['abs_med']:.3f} | {c['abs_p90']:.3f} | {c['overlap']:.0%} |"
+        )
+
+    aa = "; ".join(f"{w}: " + ", ".join(f"{x:.3f}" for x in xs) for w, xs in f["aa"].items())
     return "\n".join(
         [
             "# Batched measurement: agreement with one-at-a-time, and its cost",
@@ -117,17 +138,24 @@ def report(df: pd.DataFrame, command: str) -> str:
             f"Commit: {git_commit()}; {now()}",
             "",
             f"{f['kernels']} kernels, {f['configs']} configurations (each kernel's default, an A/A measurement, and "
-            "draws as `autotune collect` makes them), measured one at a time and in one batch per kernel; the two "
+            "draws as `autotune collect` makes them), each measured one at a time (`single`), in one batch per "
+            "kernel (`batch`, `autotune.measure.batch`) and one at a time again (`again`, the control); the three "
             f"gave the same status for {f['status_agree']} of {f['configs']}.",
             "",
-            f"- **Time**: {f['time_single']:.0f} s one at a time, {f['time_batch']:.0f} s batched "
-            f"(per kernel, one-at-a-time / batch: median {f['time_ratio_median']:.2f}x, "
-            f"range {f['time_ratio_min']:.2f}-{f['time_ratio_max']:.2f}x); median pairs {f['pairs_single']:.0f} "
-            f"and {f['pairs_batch']:.0f}.",
-            f"- **Agreement** over the {f['both_ok']} configurations both measured: batch / single speedup median "
-            f"{f['ratio_median']:.3f}, median |log ratio| {f['abs_log_ratio_median']:.3f} (90th percentile "
-            f"{f['abs_log_ratio_p90']:.3f}); the 95% CIs overlap for {f['overlap']:.0%} of them.",
-            f"- **A/A** (the default against the baseline): batch {aa_b}; one at a time {aa_s}.",
+            f"- **Time**: one at a time {t['single']:.0f} s and {t['again']:.0f} s, batched {t['batch']:.0f} s "
+            f"(per kernel, one at a time (mean of the two) / batch: median {f['time_ratio_median']:.2f}x, range "
+            f"{f['time_ratio_min']:.2f}-{f['time_ratio_max']:.2f}x). Median pairs: single {f['pairs']['single']:.0f}, "
+            f"batch {f['pairs']['batch']:.0f}, again {f['pairs']['again']:.0f}.",
+            f"- **A/A** (the default against the baseline): {aa}.",
+            "",
+            "How far apart two measurements of the same configuration are (speedup ratio: the median of a / b; "
+            "|log ratio|: median and 90th percentile; overlap: share whose 95% CIs overlap):",
+            "",
+            "| a vs b | configurations | ratio | median abs log | p90 abs log | CIs overlap |",
+            "|---|---|---|---|---|---|",
+            cmp("batch_vs_single", "batch vs single"),
+            cmp("batch_vs_again", "batch vs again"),
+            cmp("again_vs_single", "again vs single (control)"),
             "",
             markdown_table(per.round(3)),
             "",
@@ -155,9 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         work = set_tasks([a.set], None, [a.size])
         random.Random(a.seed).shuffle(work)
         rows: list[dict] = []
+        orders = list(itertools.permutations(WAYS))
         for i, w in enumerate(work[: a.kernels]):
             print(f"{w.study} ({i + 1}/{a.kernels})", flush=True)
-            rows += measure_kernel(w, a.configs, a.seed, single_first=i % 2 == 0, max_pairs=a.max_pairs)
+            rows += measure_kernel(w, a.configs, a.seed, orders[i % len(orders)], max_pairs=a.max_pairs)
         df = pd.DataFrame(rows)
         a.out.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(a.out.with_suffix(".csv"), index=False)
