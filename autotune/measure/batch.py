@@ -99,17 +99,14 @@ def _rounds(bench: Bench, cands: list[_Open], rng: random.Random) -> list[Measur
     assert bench._base_timed is not None
     runs = Runs(bench, bench.run_timeout())
     t_start = time.perf_counter()
-    total_runs = 0
 
     def close(c: _Open, status, message: str) -> None:
-        share = c.runs / max(total_runs, 1)  # the harness time in proportion to the runs it took
+        share = c.runs / max(runs.count, 1)  # the harness time in proportion to the runs it took
         bench.finish(c.m, status, message, share * (time.perf_counter() - t_start), c.wall, c.runs)
         open_.remove(c)
 
     def run_candidate(c: _Open) -> float | None:
-        nonlocal total_runs
         t, bad = runs.candidate(c.build, c.variant, c.same)
-        total_runs += 1
         c.runs += 1
         c.wall += runs.last_wall
         if bad:
@@ -120,9 +117,7 @@ def _rounds(bench: Bench, cands: list[_Open], rng: random.Random) -> list[Measur
         return t.seconds
 
     def run_baseline() -> float:
-        nonlocal total_runs
         seconds = runs.baseline().seconds
-        total_runs += 1
         for c in open_:
             c.runs += 1
             c.wall += runs.last_wall
