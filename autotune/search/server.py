@@ -10,7 +10,8 @@ What a shared server adds to the embedded journal, and how each is met:
 * the server restarts, or the network drops, during a study: every pooled connection is
   tested before use (`pool_pre_ping`), and a call that finds the server away waits for it
   (up to `WAIT_FOR_SERVER_S`, saying so once on stderr) instead of killing a worker with a
-  measurement in hand. The waiting wraps whole storage calls; a call cut off while its
+  measurement in hand. The waiting wraps whole storage calls (the public ones, and the
+  private ones Optuna's cache calls behind them, `CACHE_CALLS`); a call cut off while its
   commit was in flight may be done twice, which Optuna's trial states make harmless except
   for an extra, unlabelled trial that the next recovery fails;
 * a password never appears in a message (`mask`, `scrub`).
@@ -41,13 +42,15 @@ WAIT_FOR_SERVER_S = 180.0  # how long a storage call waits for a server that wen
 
 def transient(exc: BaseException) -> BaseException | None:
     """The error (in `exc`'s chain) of a server that is away (restarting, unreachable); None: a real error."""
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 
     seen: set[int] = set()
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:
         seen.add(id(e))
-        if isinstance(e, OperationalError | InterfaceError) or (isinstance(e, DBAPIError) and e.connection_invalidated):
+        if isinstance(e, OperationalError | InterfaceError | PendingRollbackError):
+            return e  # PendingRollbackError: a session whose connection the restart broke; Optuna rolled it back
+        if isinstance(e, DBAPIError) and e.connection_invalidated:
             return e
         e = e.__cause__ or e.__context__
     return None
@@ -84,8 +87,12 @@ class ServerStorage(RDBStorage):
     """Optuna's RDB storage whose every public call waits out a server restart (see the module)."""
 
 
+# Optuna's cache (_CachedStorage, which every study puts in front of an RDB storage) calls these
+# private methods of its backend directly; a restart can cut any of them off as well.
+CACHE_CALLS = ("_create_new_trial", "_set_trial_param", "_get_best_trial_id", "_get_trials", "_get_stale_trial_ids")
+
 for _name, _fn in inspect.getmembers(RDBStorage, inspect.isfunction):
-    if not _name.startswith("_") or _name == "_get_stale_trial_ids":  # the heartbeat check's query too
+    if not _name.startswith("_") or _name in CACHE_CALLS:
         setattr(ServerStorage, _name, _waiting(_fn))
 
 
