@@ -109,6 +109,21 @@ def test_a_server_restart_mid_study_is_waited_out(postgres, tmp_path):
     assert len(keys) == len(set(keys)) == 20
 
 
+def test_every_backend_call_optunas_cache_makes_waits_out_a_restart():
+    """The cache calls private backend methods directly; one left unwrapped failed CI mid-restart."""
+    import re
+    from pathlib import Path
+
+    from optuna.storages import _cached_storage
+
+    called = set(re.findall(r"_backend\.(\w+)\(", Path(_cached_storage.__file__).read_text()))
+    private = {name for name in called if name.startswith("_")}
+    assert private and private <= set(server.CACHE_CALLS), private - set(server.CACHE_CALLS)
+    rdb = optuna.storages.RDBStorage
+    unwrapped = [name for name in called if getattr(server.ServerStorage, name) is getattr(rdb, name)]
+    assert not unwrapped, unwrapped
+
+
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # the test's own ask() plays the silent worker
 def test_a_silent_worker_elsewhere_has_its_trial_failed_and_retried(postgres, tmp_path, monkeypatch):
     """A worker on another machine cannot be asked whether it lives: its trial's heartbeat stopped."""
