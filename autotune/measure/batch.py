@@ -6,7 +6,7 @@ program. Here each round runs the baseline once and every candidate still open
 once, and candidate i's pair r is (baseline run r, its run r): K candidates cost
 K + 1 runs a round instead of 2K. Each candidate's speedup and CI are computed
 from its own pairs exactly as `Bench.measure` computes them, and it stops on the
-same rule (the CI target after the minimum pairs, or the pair cap), leaving the
+same rule (`protocol.stop_rule`: the CI target after the minimum pairs, the time cap, or the pair cap), leaving the
 rounds when it is done.
 
 The order within a round is what keeps the pairs honest: the rounds go in twos,
@@ -29,8 +29,8 @@ import time
 
 from autotune.build import BuildResult
 from autotune.measure import stats
-from autotune.measure.protocol import Bench
-from autotune.measure.result import Measurement, StopReason
+from autotune.measure.protocol import Bench, stop_rule
+from autotune.measure.result import Measurement
 from autotune.measure.runs import Runs
 from autotune.space import Config
 from autotune.variant import Variant, make_variant
@@ -155,11 +155,7 @@ def _rounds(bench: Bench, cands: list[_Open], rng: random.Random) -> list[Measur
             if len(c.btimes) < opts.min_pairs:
                 continue
             est = stats.paired_speedup(c.btimes, c.ctimes)
-            stop: StopReason | None = None
-            if est.rel_halfwidth <= opts.ci_target:
-                stop = "ci target"
-            elif budget is not None and time.perf_counter() - t_start > budget:
-                stop = "time cap"
+            stop = stop_rule(opts, est, time.perf_counter() - t_start, budget)
             if stop is not None:
                 bench.conclude(c.m, c.btimes, c.ctimes, stop)
                 close(c, "ok", c.m.message + said)

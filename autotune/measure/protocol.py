@@ -303,17 +303,13 @@ class Bench:
                     assert ct is not None
                     ctimes.append(ct.seconds)
                     m.timing = ct.source
-            if len(btimes) >= opts.min_pairs:
-                est = stats.paired_speedup(btimes, ctimes)
+            est = stats.paired_speedup(btimes, ctimes) if len(btimes) >= opts.min_pairs else None
             if progress is not None:
                 progress(len(btimes), est)
-            if est is not None and len(btimes) >= opts.min_pairs:
-                if est.rel_halfwidth <= opts.ci_target:
-                    stop = "ci target"
-                    break
-                if opts.max_seconds is not None and time.perf_counter() - t_start > opts.max_seconds:
-                    stop = "time cap"
-                    break
+            reason = stop_rule(opts, est, time.perf_counter() - t_start, opts.max_seconds)
+            if reason is not None:
+                stop = reason
+                break
         self.conclude(m, btimes, ctimes, stop)
         return finish("ok", m.message)
 
@@ -351,6 +347,21 @@ class Bench:
             name = timing.timer_name(self.kernel.timing)
             msg += f"; timed by whole-process wall time: the baseline never prints its {name}"
         m.message = msg
+
+
+def stop_rule(opts: Options, est: stats.Estimate | None, elapsed: float, budget: float | None) -> StopReason | None:
+    """Why a measurement's pairs stop now (None: they go on), shared by `Bench` and `autotune.measure.batch`.
+
+    `est`: the estimate from its pairs, None before `opts.min_pairs`; `budget`: the seconds it may
+    take (None: no time cap). The pair cap is the caller's loop bound.
+    """
+    if est is None:
+        return None
+    if est.rel_halfwidth <= opts.ci_target:
+        return "ci target"
+    if budget is not None and elapsed > budget:
+        return "time cap"
+    return None
 
 
 def _digest(text: str) -> str:

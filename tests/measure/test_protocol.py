@@ -88,6 +88,21 @@ def test_defaults():
     assert (o.load_check, o.load_max_busy, o.load_wait_s) == ("wait", 0.25, 120.0)
 
 
+def test_the_stop_rule_one_measurement_and_a_batch_share():
+    from autotune.measure.protocol import stop_rule
+    from autotune.measure.stats import Estimate
+
+    opts = Options(ci_target=0.02)
+    tight, wide = Estimate(1.0, 0.99, 1.01, 10), Estimate(1.0, 0.9, 1.1, 10)
+    assert stop_rule(opts, None, 1e9, 1.0) is None  # before the minimum pairs, nothing stops it
+    assert stop_rule(opts, tight, 0.0, None) == "ci target"
+    assert stop_rule(opts, tight, 5.0, 1.0) == "ci target"  # met the target: that is the reason said
+    assert stop_rule(opts, wide, 5.0, None) is None
+    assert stop_rule(opts, wide, 0.5, 1.0) is None
+    assert stop_rule(opts, wide, 1.5, 1.0) == "time cap"
+    assert stop_rule(opts, Estimate(1.0, None, None, 3), 0.0, None) is None  # no CI never meets a target
+
+
 def test_stop_reasons_are_said_exactly(cache_dir):
     b = bench(DATA / "noloops.c", cache_dir, opts(min_pairs=6, max_pairs=8, ci_target=0.0))
     m = b.measure()
