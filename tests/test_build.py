@@ -70,3 +70,61 @@ def test_compile_once_returns_status_and_diagnostics(tmp_path):
 
     rc, log = compile_once(["sh", "-c", "echo warn >&2; echo out; exit 3"], tmp_path, timeout=30)
     assert rc == 3 and "warn" in log and "out" in log
+
+
+def test_side_by_side_runs_tasks_at_once_and_keeps_their_order():
+    import threading
+
+    from autotune.build.pool import side_by_side
+
+    both = threading.Barrier(2, timeout=10)  # broken (an exception) unless the two run at the same time
+
+    def task(i):
+        return lambda: (both.wait(), i)[1]
+
+    assert side_by_side([task(0), task(1)], workers=2) == [0, 1]
+    assert side_by_side([lambda: 7], workers=2) == [7]
+
+
+def test_side_by_side_raises_a_tasks_error_after_the_others_finished():
+    import pytest
+
+    from autotune.build.pool import side_by_side
+
+    done = []
+
+    def bad():
+        raise ValueError("task failed")
+
+    with pytest.raises(ValueError, match="task failed"):
+        side_by_side([bad, lambda: done.append(1)], workers=2)
+    assert done == [1]
+
+
+def test_an_interruption_kills_the_compiles_the_workers_started(tmp_path):
+    import signal
+    import threading
+
+    import pytest
+
+    from autotune.build.cache import compile_once
+    from autotune.build.pool import side_by_side
+
+    rcs, started = [], threading.Semaphore(0)
+
+    def compile_():  # a "compiler" that runs for two minutes unless killed
+        started.release()
+        rcs.append(compile_once(["sleep", "120"], tmp_path, timeout=300)[0])
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        threading.Thread(target=lambda: (started.acquire(), started.acquire(), signal.alarm(1)), daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            side_by_side([compile_, compile_], workers=2)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert rcs == [-signal.SIGKILL, -signal.SIGKILL]  # killed, not left to finish their two minutes

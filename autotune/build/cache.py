@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,16 +56,41 @@ def compile_once(cmd: list[str], cwd: Path, timeout: float) -> tuple[int, str]:
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, start_new_session=True
     )
+    with _LOCK:
+        _LIVE.add(proc.pid)
     try:
         out, err = proc.communicate(timeout=timeout)
     except BaseException:  # a timeout, Ctrl-C, a kill signal turned exception: nothing may outlive the build
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        _kill(proc.pid)
         proc.communicate()
         raise
+    finally:
+        with _LOCK:
+            _LIVE.discard(proc.pid)
     return proc.returncode, err + out
+
+
+_LIVE: set[int] = set()  # process groups of the compiles running now (in any thread)
+_LOCK = threading.Lock()
+
+
+def _kill(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def stop_compiles() -> None:
+    """Kill every compile running now, in whatever thread started it.
+
+    Why: a compile in a worker thread (`autotune.build.pool`) does not see the main thread's
+    Ctrl-C or SIGTERM, and its compiler would run on for minutes after the program meant to stop.
+    """
+    with _LOCK:
+        live = list(_LIVE)
+    for pgid in live:
+        _kill(pgid)
 
 
 class Builder:

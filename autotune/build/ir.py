@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from autotune.build import compilers
+from autotune.build.cache import compile_once
 from autotune.kernel import Kernel
 from autotune.paths import cache_dir as default_dir
 from autotune.variant import Variant
@@ -63,13 +64,15 @@ def variant_ir(kernel: Kernel, variant: Variant, cache_dir: Path | None = None) 
             main.write_bytes(variant.source)
         else:
             main = kernel.path.resolve()
-        cmd = [cc, *ir_flags(variant), f"-I{kernel.path.resolve().parent}", str(main), "-o", "-"]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=IR_TIMEOUT_S, cwd=tmp)
+        out = Path(tmp) / "variant.ll"
+        cmd = [cc, *ir_flags(variant), f"-I{kernel.path.resolve().parent}", str(main), "-o", str(out)]
+        try:  # compile_once: a timeout or an interruption kills the whole compile, as a build's does
+            rc, log = compile_once(cmd, Path(tmp), IR_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             raise IRGenError(f"{kernel.path}: clang took over {IR_TIMEOUT_S} s to emit IR") from None
-    if proc.returncode != 0:
-        first = next((ln for ln in proc.stderr.splitlines() if "error" in ln), proc.stderr.strip()[:200])
-        raise IRGenError(f"{kernel.path}: clang could not emit IR: {first}")
-    atomic_write_text(path, proc.stdout)
-    return proc.stdout
+        if rc != 0:
+            first = next((ln for ln in log.splitlines() if "error" in ln), log.strip()[:200])
+            raise IRGenError(f"{kernel.path}: clang could not emit IR: {first}")
+        text = out.read_text()
+    atomic_write_text(path, text)
+    return text

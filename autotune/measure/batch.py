@@ -24,10 +24,13 @@ batch with its status, and the others go on.
 
 from __future__ import annotations
 
+import functools
 import random
 import time
+from collections.abc import Callable, Sequence
 
 from autotune.build import BuildResult
+from autotune.build.pool import side_by_side
 from autotune.measure import stats
 from autotune.measure.protocol import Bench, stop_rule
 from autotune.measure.result import Measurement
@@ -49,19 +52,31 @@ class _Open:
         self.wall = 0.0
 
 
-def measure_many(bench: Bench, configs: list[Config], seed: int = 0) -> list[Measurement]:
+def measure_many(
+    bench: Bench, configs: list[Config], seed: int = 0, alongside: Sequence[Callable[[], object]] = ()
+) -> list[Measurement]:
     """Measurements of `configs` (in their order), sharing the baseline's runs; errors as values.
 
     seed: the order of the runs within the rounds (with Options.seed), so a
-    batch run twice runs in the same order.
+    batch run twice runs in the same order. The candidates are built side by side on
+    the usable cores (`autotune.build.pool`), each distinct binary once, together with
+    `alongside`: other compiles the caller needs (its candidates' IR), done before the
+    first timed run so that none of them competes with it.
     """
     bench.prepare()
     out: list[Measurement | None] = [None] * len(configs)
     todo: list[tuple[int, Measurement, BuildResult, Variant]] = []
-    for i, config in enumerate(configs):
-        cfg = bench.space.validate(config)
-        variant = make_variant(bench.kernel, bench.space, cfg)
-        build = bench.builder.build(bench.kernel, variant)
+    cfgs = [bench.space.validate(c) for c in configs]
+    variants = [make_variant(bench.kernel, bench.space, c) for c in cfgs]
+    keys = [v.build_key(bench.kernel) for v in variants]
+    first: dict[str, Variant] = {}  # one build per binary: configurations that differ only at run time share it
+    for key, variant in zip(keys, variants, strict=True):
+        first.setdefault(key, variant)
+    tasks = [functools.partial(bench.builder.build, bench.kernel, v) for v in first.values()]
+    built = side_by_side([*tasks, *alongside])
+    by_key = dict(zip(first, built[: len(first)], strict=True))
+    for i, (cfg, variant, key) in enumerate(zip(cfgs, variants, keys, strict=True)):
+        build = by_key[key]
         m = bench.new_measurement(cfg, build)
         if not build.ok:
             m.status, m.message = "compile_error", build.diagnostics()

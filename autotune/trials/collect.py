@@ -37,6 +37,7 @@ change one to three knobs from the default (the neighbourhood a search walks).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import random
@@ -376,7 +377,8 @@ def _measure_draws(
         else:
             from autotune.measure.batch import measure_many
 
-            ms = measure_many(bench, [c for _, c in draws], seed=draws[0][0])
+            irs = [functools.partial(variant_ir_hash, bench.kernel, bench.space, c) for _, c in draws]
+            ms = measure_many(bench, [c for _, c in draws], seed=draws[0][0], alongside=irs)  # IRs cached for below
     except UserError as exc:  # the baseline itself failed (a crash in the OpenMP runtime, output drift)
         print(f"autotune collect: skipping {work.study} for the rest of this run: {exc}")
         return None
