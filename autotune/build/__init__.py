@@ -2,7 +2,8 @@
 
 Modules, one job each: `compilers` (which compilers exist and their versions), `cache` (the
 content-hash build cache: compile a variant once), `ir` (the same variant's LLVM IR, at the same
-optimisation level, for the encoder). Where the caches live: `autotune.paths`.
+optimisation level, for the encoder), `pool` (compiles side by side on every core, before
+anything is timed). Where the caches live: `autotune.paths`.
 """
 
 from autotune.build.cache import Builder, BuildResult
