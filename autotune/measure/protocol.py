@@ -289,7 +289,6 @@ class Bench:
         m.verified = True
         btimes: list[float] = []
         ctimes: list[float] = []
-        est = None
         stop: StopReason = "pair cap"
         for i in range(max(opts.max_pairs, 1)):
             order = (0, 1) if i % 2 == 0 else (1, 0)
