@@ -38,6 +38,38 @@ def test_cache_hits_misses_and_failures(tmp_path):
     assert r2.cached and not r2.ok and r2.log == r1.log
 
 
+@needs_clang
+def test_a_build_another_process_published_first_is_kept(tmp_path, monkeypatch):
+    """Two processes building one key at once: the second neither fails nor deletes the first's binary
+    (which the first may be running), and a folder missing its binary is rebuilt."""
+    from autotune.build import cache
+
+    prog = tmp_path / "prog"
+    shutil.copytree(DATA, prog)
+    k = Kernel.load(prog / "params.c")
+    sp = build_space(k)
+    base = make_variant(k, sp, sp.default())
+    real, other = cache.compile_once, {}
+
+    def racing(cmd, cwd, timeout):
+        out = real(cmd, cwd, timeout)
+        if not other:  # the other process finishes the same build while this one compiles
+            monkeypatch.setattr(cache, "compile_once", real)
+            other["r"] = Builder(tmp_path / "cache").build(k, base)
+            other["inode"] = other["r"].exe.stat().st_ino
+        return out
+
+    monkeypatch.setattr(cache, "compile_once", racing)
+    mine = Builder(tmp_path / "cache").build(k, base)
+    assert other["r"].ok and not other["r"].cached
+    assert mine.ok and mine.exe == other["r"].exe and mine.exe.stat().st_ino == other["inode"]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [mine.key]  # no temporary folder left
+    mine.exe.unlink()  # an incomplete folder is replaced
+    again = Builder(tmp_path / "cache").build(k, base)
+    assert again.ok and not again.cached and again.exe.exists()
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [mine.key]
+
+
 def test_compile_timeout_kills_the_compilers_children(tmp_path):
     """A driver's child (clang -cc1) must not outlive the timeout as an orphan compiling on."""
     import subprocess

@@ -93,6 +93,40 @@ def stop_compiles() -> None:
         _kill(pgid)
 
 
+def _complete(folder: Path) -> bool:
+    """A published build: its record, and its binary where the build succeeded."""
+    try:
+        meta = json.loads((folder / "build.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return not meta["ok"] or (folder / "prog").exists()
+
+
+def _publish(tmp: Path, folder: Path) -> None:
+    """Move a finished build into place; a build another process published first stays.
+
+    Why: processes sharing a cache (workers of one study, collectors of one plan) often build
+    the same key at once. Removing the other's folder to put ours there would delete a binary
+    it may be about to run, and a rename onto a folder it has just filled fails. The same key
+    is the same binary, so the first one published is kept; only an incomplete folder (a binary
+    deleted by hand, an older layout) is moved aside, atomically, and replaced.
+    """
+    for _ in range(3):
+        try:
+            os.replace(tmp, folder)
+            return
+        except OSError:  # `folder` exists and is not empty
+            if _complete(folder):
+                return  # the caller removes `tmp`
+            aside = Path(tempfile.mkdtemp(prefix=f".{folder.name}-stale-", dir=folder.parent))
+            try:
+                os.replace(folder, aside / "old")
+            except FileNotFoundError:  # another process moved it aside first
+                pass
+            shutil.rmtree(aside, ignore_errors=True)
+    os.replace(tmp, folder)  # a third race in a row: say so
+
+
 class Builder:
     def __init__(self, cache_dir: Path | None = None) -> None:
         """cache_dir: where builds are kept (default $AUTOTUNE_CACHE/builds, see autotune.paths)."""
@@ -141,9 +175,7 @@ class Builder:
             seconds = time.perf_counter() - t0
             meta = {"ok": ok, "source": str(main_file), "command": cmd, "log": log, "seconds": seconds}
             (tmp / "build.json").write_text(json.dumps(meta, indent=1))
-            if folder.exists():
-                shutil.rmtree(folder, ignore_errors=True)
-            os.replace(tmp, folder)
+            _publish(tmp, folder)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)

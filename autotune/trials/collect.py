@@ -305,10 +305,10 @@ def collect(
             raise UserError("no suite kernel could be measured (see the errors above)")
         if work in broken:
             continue
-        if max_records is not None:
-            indices = indices[: max_records - added]
+        want = len(indices) if max_records is None else min(len(indices), max_records - added)
         if shared is not None:  # another machine recorded these draws since the plan was made, or is measuring them
-            indices = [i for i in indices if shared.claim(work.kernel, work.size, i)]
+            indices = shared.take(work.kernel, work.size, indices, want)
+        indices = indices[:want]
         try:  # `continue` and a stop leave through `finally`: the claims are dropped either way
             recs = _measure_draws(work, indices, db, benches, programs, shared, seed, opts, kernel_dir)
         finally:

@@ -88,6 +88,34 @@ def test_a_batch_of_draws_shares_the_baselines_runs_and_records_each_draw(tmp_pa
 
 
 @needs_clang
+def test_a_draw_another_machine_holds_does_not_push_the_free_ones_out_of_the_plan(tmp_path, monkeypatch, quick):
+    """`--max-records 1` while a twin measures draw 0: this machine takes draw 1, the next one of the
+    plan, not the first draw of the next block (draws 1-3 would then be measured by no one)."""
+    from autotune.trials.db.claims import Claims
+    from autotune.trials.db.store import Appender, Store
+
+    monkeypatch.setenv("AUTOTUNE_CACHE", str(tmp_path / "cache"))
+    quick.load_check = "off"
+    store = Store.open(f"sqlite:///{tmp_path / 'm.db'}")
+    twin = Claims(store, seed=0)  # this process: alive, so its claim holds
+    plan_made = Claims.done
+
+    def twin_claims_draw_0_just_after(self):  # the race: the plan was made before the twin's claim
+        out = plan_made(self)
+        if self is not twin:
+            assert twin.claim("jacobi-1d", "MINI", 0)
+        return out
+
+    monkeypatch.setattr(Claims, "done", twin_claims_draw_0_just_after)
+    db = col.Database(tmp_path / "m.csv", store=Appender(store))
+    workloads = col.suite_tasks(["jacobi-1d"], ["MINI"])
+    assert col.collect(workloads, db, seed=0, max_records=1, options=quick, batch=4) == 1
+    assert [r["index"] for r in read_rows(tmp_path / "m.csv")] == ["1"]
+    assert twin.done() == {("jacobi-1d", "MINI"): {0, 1}}  # draw 1 recorded, its claim released, 0 still held
+    store.close()
+
+
+@needs_clang
 def test_kill_stops_cleanly_and_the_rerun_goes_on(tmp_path):
     """`nohup autotune collect &` (SIGINT ignored) stopped with SIGTERM: exit 130, CSV and journal agree."""
     import os

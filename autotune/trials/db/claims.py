@@ -147,6 +147,20 @@ class Claims:
             self._fail(exc)
             return True
 
+    def take(self, kernel: str, size: str | None, indices: list[int], want: int) -> list[int]:
+        """The first `want` of `indices` this process could claim.
+
+        Why claims come before a cut to `--max-records`: cutting first would drop a draw another
+        machine holds together with the free draws after it, and those would be left out of the
+        plan for good (the plan's next block starts after them)."""
+        got: list[int] = []
+        for i in indices:
+            if len(got) == want:
+                break
+            if self.claim(kernel, size, i):
+                got.append(i)
+        return got
+
     def release(self, kernel: str, size: str | None, index: int) -> None:
         """Drop this process's claim (its record is written, or it was stopped before measuring)."""
         key = self._key(kernel, size, index)
