@@ -1,4 +1,4 @@
-"""Where autotune keeps what it makes: one root, three folders and the measurement database.
+"""Where autotune keeps what it makes: one root, its folders and the measurement database.
 
 Why one function: the build cache, the IR cache, the study journal and the measurement
 database must agree on the root ($AUTOTUNE_CACHE, else `.autotune` in the current
@@ -16,7 +16,7 @@ CACHE_ENV = "AUTOTUNE_CACHE"
 DB_ENV = "AUTOTUNE_DB"  # a SQLAlchemy URL (or a SQLite file) for the measurement database
 DEFAULT_ROOT = ".autotune"
 DB_FILE = "measurements.db"
-CacheKind = Literal["builds", "ir", "studies"]
+CacheKind = Literal["builds", "ir", "studies", "profiles"]
 
 
 def cache_dir(kind: CacheKind) -> Path:

@@ -32,6 +32,7 @@ from autotune.search.strategies import make_sampler
 from autotune.space import Space
 from autotune.space.discover import build_space
 from autotune.surrogate.data import Featurizer
+from autotune.surrogate.features import NAMES
 from autotune.surrogate.scorer import DEFAULT_MODEL, Surrogate, SurrogateScorer
 from autotune.surrogate.train import db_digest, fit_surrogate, training_set
 from autotune.trials.recorder import RecordingMismatch
@@ -154,6 +155,7 @@ def train_heldout(
         "epochs": epochs,
         "modality": featurizer.embedder.modality,
         "model": DEFAULT_MODEL,
+        "features": list(NAMES),  # a surrogate of an older version's knob columns is retrained, pinned or not
     }
     if out.exists():
         sur = Surrogate.load(out)

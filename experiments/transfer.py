@@ -21,16 +21,14 @@ held-out template also the pooled Spearman over all its records. `cover1`/`cover
 of held-out records whose measured log speedup lies within one / two ensemble spreads of the
 prediction (calibration: a Gaussian would give 0.68 / 0.95).
 
-Variants, same folds and seeds: the surrogate as shipped (a bootstrap ensemble of boosted
-trees on the pre-trained encoder's text embedding of the tuned region, reduced to principal
-components, the region's IR opcode counts, and the knob and context features), and ablations:
-a randomly initialised encoder, IR counts without the embedding, the embedding without IR
-counts, embedding the whole module, knob and context features only, knob features without the
-workload context, and the shipped recipe trained only on the held-out kernels' own set
-(generated kernels without the suite, suite kernels without the generated ones: does the
-generator's data help the suite, and back?). Then the MLP ensemble the trees replaced
-(autotune.surrogate.model), with its ranking loss, without it, with a random-init encoder, and
-on knob and context features only.
+Variants, same folds and seeds: the surrogate as shipped (a bootstrap ensemble of boosted trees on
+the pre-trained encoder's embedding of the tuned region, reduced to principal components, the
+region's IR opcode counts, the knob and context features), and ablations: a random-init encoder,
+IR counts without the embedding, the embedding without IR counts, no OpenMP profile of the
+baseline (`autotune.measure.profile`), the whole module embedded, knob and context features only,
+knob features without the workload context, and the shipped recipe trained only on the held-out
+kernels' own set (does the generator's data help the suite, and back?). Then the MLP ensemble the
+trees replaced (autotune.surrogate.model): with its ranking loss, without, random-init, knobs only.
 
 Writes results/transfer.md and results/transfer.csv (one row per variant, seed and workload).
 """
@@ -47,7 +45,7 @@ import torch
 
 from autotune import machine
 from autotune.surrogate.data import Featurizer, with_anchors
-from autotune.surrogate.features import CONTEXT, COUNT_NAMES, NAMES
+from autotune.surrogate.features import CONTEXT, COUNT_NAMES, NAMES, PROFILE
 from autotune.surrogate.groups import folds, leaks, with_groups
 from autotune.surrogate.scorer import MODALITY, fit_prior
 from autotune.surrogate.train import DEFAULT_TRAINING, db_digest, training_set
@@ -64,7 +62,7 @@ class Variant:
     features: str  # key of the feature matrices
     model: str = "boosted"  # the prior's family (autotune.surrogate.scorer.MODELS)
     rank: float = 1.0  # weight of the MLP's ranking loss (0: pointwise only)
-    columns: str = "all"  # all | no-counts | counts | knobs | knobs-no-context
+    columns: str = "all"  # all | no-counts | no-profile | counts | knobs | knobs-no-context
     own_set: bool = False  # train only on the held-out kernels' own kernel set (suite or generated)
     objective: str = "huber"  # the trees' loss: huber (pointwise) or a ranking within each workload
 
@@ -75,6 +73,7 @@ VARIANTS = [
     Variant("trees, IR counts + knobs, no embedding", "pretrained-region", columns="counts"),
     Variant("trees, pre-trained, no IR counts", "pretrained-region", columns="no-counts"),
     Variant("trees, whole module", "pretrained-module"),
+    Variant("trees, no OpenMP profile", "pretrained-region", columns="no-profile"),
     Variant("trees, knobs + context only", "pretrained-region", columns="knobs"),
     Variant("trees, knobs only, no context", "pretrained-region", columns="knobs-no-context"),
     Variant("trees, own kernel set only", "pretrained-region", own_set=True),
@@ -145,6 +144,9 @@ def columns(X: np.ndarray, which: str) -> tuple[np.ndarray, int]:
         return X[:, -(C + K) :], C + K
     if which == "knobs":
         return knobs, K
+    if which == "no-profile":  # the run of the baseline under the OMPT tool left out
+        drop = [X.shape[1] - K + i for i, n in enumerate(NAMES) if n in PROFILE]
+        return np.delete(X, drop, 1), C + K - len(drop)
     keep = [i for i, n in enumerate(NAMES) if n not in CONTEXT]
     return knobs[:, keep], len(keep)
 

@@ -53,3 +53,27 @@ def test_threads_writing_one_cache_entry_do_not_collide(tmp_path, monkeypatch):
         irs = list(ex.map(lambda _: variant_ir(k, v, tmp_path), range(6)))
     assert len(set(irs)) == 1 and irs[0].startswith("; ModuleID")
     assert [p.name for p in tmp_path.iterdir()] == [f"{v.build_key(k)}.ll"]  # no temporary left
+
+
+@needs_clang
+def test_a_variant_clang_cannot_emit_is_not_compiled_again(tmp_path, monkeypatch):
+    """A timeout (or an error) is kept beside the IR cache: the next featurization does not pay it again."""
+    import pytest
+
+    from autotune.build import ir
+
+    k = Kernel.load(KERNELS / "jacobi-1d.c", defines=["MINI_DATASET"])
+    space = build_space(k)
+    v = make_variant(k, space, space.parse_assignments([]))
+    monkeypatch.setattr(ir, "IR_TIMEOUT_S", 0.001)
+    with pytest.raises(ir.IRGenError, match="took over 0.001 s"):
+        variant_ir(k, v, tmp_path)
+    monkeypatch.setattr(ir, "IR_TIMEOUT_S", 300)
+    calls = []
+    monkeypatch.setattr(ir, "compile_once", lambda *a: calls.append(a))
+    with pytest.raises(ir.IRGenError, match="took over 0.001 s"):
+        variant_ir(k, v, tmp_path)
+    assert not calls  # the kept failure answered
+    (tmp_path / f"{v.build_key(k)}.fail").unlink()  # what a user does to try again
+    monkeypatch.undo()
+    assert variant_ir(k, v, tmp_path).startswith("; ModuleID")

@@ -112,3 +112,14 @@ def test_the_noise_ceiling_falls_as_the_measurements_get_noisier():
     ceil = noise_ceiling(pd.DataFrame(rows)).set_index("kernel")["ceiling"]
     assert ceil["k0"] > 0.95 and ceil["k0"] > ceil["k1"] > ceil["k2"]
     assert ceil["k2"] < 0.3  # noise far wider than the spread: no model could rank these
+
+
+def test_the_no_profile_ablation_drops_exactly_the_openmp_profile_columns():
+    from autotune.surrogate.features import COUNT_NAMES, NAMES, PROFILE
+
+    K, C = len(NAMES), 2 * len(COUNT_NAMES)
+    X = np.arange(3 * (5 + C + K)).reshape(3, -1)  # five embedding columns, the IR counts, the knobs
+    Xv, tail = transfer.columns(X, "no-profile")
+    kept = [NAMES.index(n) for n in NAMES if n not in PROFILE]
+    assert Xv.shape[1] == X.shape[1] - len(PROFILE) and tail == C + K - len(PROFILE)
+    assert (Xv[:, : 5 + C] == X[:, : 5 + C]).all() and (Xv[:, 5 + C :] == X[:, -K:][:, kept]).all()

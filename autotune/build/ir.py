@@ -43,8 +43,11 @@ def variant_ir(kernel: Kernel, variant: Variant, cache_dir: Path | None = None) 
     cache = Path(cache_dir) if cache_dir else default_dir("ir")
     key = variant.build_key(kernel)
     path = cache / f"{key}.ll"
+    failed = cache / f"{key}.fail"
     if path.exists():
         return path.read_text()
+    if failed.exists():  # clang failed on it before (see below); delete the file to try again
+        raise IRGenError(failed.read_text())
     if variant.device is not None:  # the kernel the knobs changed, not the host program that launches it
         from encoder.clang import compile_source
         from encoder.ir import IRError
@@ -69,10 +72,14 @@ def variant_ir(kernel: Kernel, variant: Variant, cache_dir: Path | None = None) 
         try:  # compile_once: a timeout or an interruption kills the whole compile, as a build's does
             rc, log = compile_once(cmd, Path(tmp), IR_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            raise IRGenError(f"{kernel.path}: clang took over {IR_TIMEOUT_S} s to emit IR") from None
+            rc, log = None, ""
         if rc != 0:
+            # Why a failure is kept: a Polly build that runs into the timeout does so every time,
+            # and every featurization of the database paid those five minutes again, for nothing
             first = next((ln for ln in log.splitlines() if "error" in ln), log.strip()[:200])
-            raise IRGenError(f"{kernel.path}: clang could not emit IR: {first}")
+            why = f"took over {IR_TIMEOUT_S} s to emit IR" if rc is None else f"could not emit IR: {first}"
+            atomic_write_text(failed, f"{kernel.path}: clang {why}")
+            raise IRGenError(f"{kernel.path}: clang {why}")
         text = out.read_text()
     atomic_write_text(path, text)
     return text

@@ -25,6 +25,7 @@ import pandas as pd
 
 from autotune.build.ir import IRGenError, variant_ir
 from autotune.kernel import Kernel
+from autotune.measure.profile import OmpProfile, profile
 from autotune.space import Config, Space
 from autotune.surrogate.features import ir_counts, knob_features
 from autotune.surrogate.region import region_ir
@@ -115,6 +116,7 @@ class Featurizer:
     _base_counts: dict[int, np.ndarray] = field(default_factory=dict)
     # per kernel, per configuration key: its embedding-and-counts row, None where it had no IR
     _rows: dict[int, dict[str, np.ndarray | None]] = field(default_factory=dict)
+    _profiles: dict[int, OmpProfile | None] = field(default_factory=dict)
 
     @property
     def dim(self) -> int:
@@ -137,6 +139,13 @@ class Featurizer:
             k = Workload.named(kernel, size).load()
             self._kernels[key] = (k, build_space(k))
         return self._kernels[key]
+
+    def profile(self, kernel: Kernel, space: Space) -> OmpProfile | None:
+        """The untransformed program's OpenMP profile (`autotune.measure.profile`), once per kernel."""
+        kid = id(kernel)
+        if kid not in self._profiles:
+            self._profiles[kid] = profile(kernel, space)
+        return self._profiles[kid]
 
     def _irs(self, kernel: Kernel, space: Space, configs: Sequence[Config]) -> list[str | None]:
         from encoder import ir as irmod
@@ -204,8 +213,9 @@ class Featurizer:
         `baseline_s`: the untransformed program's region time, one for all rows or one per row.
         """
         base = np.broadcast_to(np.asarray(baseline_s, float), (len(configs),))
+        prof = self.profile(kernel, space) if configs else None
         knobs = (
-            np.stack([knob_features(space, c, cores, float(b)) for c, b in zip(configs, base, strict=True)])
+            np.stack([knob_features(space, c, cores, float(b), prof) for c, b in zip(configs, base, strict=True)])
             if configs
             else np.zeros((0, 0))
         )

@@ -9,8 +9,11 @@ chunks are runtime settings) and a coarse summary of the rest.
 The last columns describe the workload rather than the configuration: how long the
 untransformed program's region runs (the measured baseline time: a 5 ms region pays for a
 second thread's start-up, a 500 ms one does not) and the shape of its space (parallel sites,
-tunable loops, tileable nests). They are what lets one model rank configurations of programs
-of very different sizes.
+tunable loops, tileable nests), and its OpenMP profile from one run (`autotune.measure.profile`:
+how often it forks, how many worksharing loops of how many iterations it runs, how long its
+threads wait). They are what lets one model rank configurations of programs of very different
+sizes: whether a second thread or a smaller chunk pays off is decided by the work between two
+forks or barriers, which the profile and the baseline time give together.
 """
 
 from __future__ import annotations
@@ -20,12 +23,20 @@ import re
 
 import numpy as np
 
+from autotune.measure.profile import OmpProfile
 from autotune.space import Config, Space
 from autotune.space.cparse import SCHEDULE_KINDS
 
 OPT_LEVELS = ("O1", "O2", "O3", "Ofast")
 HINTS = ("unroll", "vectorize", "interleave")
-CONTEXT = ["log10_baseline_s", "sites_log2", "loops_log2", "tile_nests_log2"]  # the workload's, not the config's
+# what one run of the untransformed program did in parallel (`autotune.measure.profile`): how often it
+# forks, how many worksharing loops it runs and how long each is, the share of time its threads wait
+PROFILE = [
+    "omp_profiled", "forks_log10", "ws_loops_log10", "iters_per_loop_log10",
+    "s_per_fork_log10", "s_per_loop_log10", "s_per_iter_log10", "wait_frac",
+]  # fmt: skip
+# the workload's, not the config's
+CONTEXT = ["log10_baseline_s", "sites_log2", "loops_log2", "tile_nests_log2", *PROFILE]
 # GPU-style kernels' launch knobs (autotune.gpu): the coarsening factor and the work-group (block) size, which
 # the IR shows only partly (coarsening) or not at all (the group size is a launch setting)
 GPU = ["cf_log2", "wg_log2", "wg_auto"]
@@ -70,8 +81,11 @@ def _gpu(space: Space, config: Config) -> dict[str, float]:
     }
 
 
-def knob_features(space: Space, config: Config, cores: int, baseline_s: float) -> np.ndarray:
-    """One row of len(NAMES) floats, roughly in [0, 1]; `baseline_s`: the baseline's region time in seconds."""
+def knob_features(
+    space: Space, config: Config, cores: int, baseline_s: float, profile: OmpProfile | None = None
+) -> np.ndarray:
+    """One row of len(NAMES) floats, roughly in [0, 1]; `baseline_s`: the baseline's region time in seconds,
+    `profile`: the baseline's OpenMP profile (None: not an OpenMP program, or not known; zeros)."""
     f = dict.fromkeys(NAMES, 0.0)
     if "threads" in space:
         f["threads_frac"] = float(config["threads"]) / max(1, cores)
@@ -116,7 +130,28 @@ def knob_features(space: Space, config: Config, cores: int, baseline_s: float) -
     f["sites_log2"] = math.log2(1 + len(sites)) / 4
     f["loops_log2"] = math.log2(1 + sum(k.name.endswith(".unroll") for k in space.knobs)) / 5
     f["tile_nests_log2"] = math.log2(1 + len(nests)) / 3
+    if profile is not None:
+        f.update(_profile(profile, baseline_s))
     return np.array([f[n] for n in NAMES], dtype=np.float32)
+
+
+def _profile(p: OmpProfile, baseline_s: float) -> dict[str, float]:
+    """The PROFILE columns: counts on log scales, and the baseline time per fork, per loop, per iteration.
+
+    Why per fork and per loop: a thread's start-up and a barrier cost microseconds, so what decides
+    whether parallelism pays is the work between them, not the region's total time."""
+    b = max(baseline_s, 1e-9)
+    loops = p.loop_instances
+    return {
+        "omp_profiled": 1.0,
+        "forks_log10": math.log10(1 + p.parallel) / 5,
+        "ws_loops_log10": math.log10(1 + loops) / 5,
+        "iters_per_loop_log10": math.log10(1 + p.iterations_per_loop) / 7,
+        "s_per_fork_log10": (math.log10(b / max(1, p.parallel)) + 6) / 6,  # 1 us -> 0, 1 s -> 1
+        "s_per_loop_log10": (math.log10(b / max(1.0, loops)) + 6) / 6,
+        "s_per_iter_log10": (math.log10(b / max(1.0, p.iterations / max(1, p.threads))) + 9) / 6,  # 1 ns -> 0
+        "wait_frac": p.wait_fraction,
+    }
 
 
 # --- what the code is: opcode counts of the region's IR -------------------------------------------

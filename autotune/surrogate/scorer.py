@@ -21,7 +21,7 @@ from autotune.kernel import Kernel
 from autotune.space import Config, Space
 from autotune.surrogate.boosted import Boosted
 from autotune.surrogate.data import Featurizer
-from autotune.surrogate.features import knob_features
+from autotune.surrogate.features import NAMES, knob_features
 from autotune.surrogate.model import Ensemble, expected_improvement, gp_residual, one_thread
 from encoder.atomic import atomic_write
 
@@ -117,6 +117,18 @@ class Surrogate:
             )
         st = torch.load(path, weights_only=False)
         return cls(prior_from_state(st["full"]), prior_from_state(st["knobs"]), st.get("meta", {}))
+
+    @classmethod
+    def for_features(cls, path: Path = WEIGHTS) -> Surrogate:
+        """`load`, for scoring with this version's features: weights of an older version read other
+        knob columns, and that is one clear line here, not a shape error in the middle of a search."""
+        sur = cls.load(path)
+        if sur.meta.get("features", NAMES) != NAMES or sur.knobs.mu.shape[-1] != len(NAMES):
+            raise UserError(
+                f"{path}: trained on other knob features than this version of autotune computes; "
+                "retrain it with `python -m autotune.surrogate.train`"
+            )
+        return sur
 
 
 def refined(prior: Prior, X_hist: np.ndarray, y_hist: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -222,7 +234,7 @@ class SurrogateScorer:
 
     def knob_vector(self, config: Config) -> np.ndarray:
         """The knob-only prior's input for `config` on this machine's cores (`features.knob_features`)."""
-        return knob_features(self.space, config, self.cores, self.baseline())
+        return knob_features(self.space, config, self.cores, self.baseline(), self.fz.profile(self.kernel, self.space))
 
 
 def make_scorer(kernel: Kernel, space: Space) -> SurrogateScorer:
@@ -230,6 +242,6 @@ def make_scorer(kernel: Kernel, space: Space) -> SurrogateScorer:
     from autotune import machine
     from encoder.embedding import Embedder
 
-    sur = Surrogate.load()
+    sur = Surrogate.for_features()
     emb = Embedder(cache_dir=Path(".encoder-cache"), modality=sur.meta.get("modality", "fused"))
     return SurrogateScorer(kernel, space, sur, Featurizer(emb), machine.usable_cores())

@@ -183,7 +183,7 @@ def test_prediction_table_shows_which_rows_had_no_embedding(params_case):
     assert no_ir.any() and (~no_ir).any(), "seed 1 should draw both kinds"
     assert table["embedded"].tolist() == (~no_ir).tolist()
     # a row without an embedding carries the knob-only prior's prediction, not one read from zeros
-    Xk = np.stack([knob_features(space, c, 2, 0.1) for c in table["config"][no_ir]])
+    Xk = np.stack([knob_features(space, c, 2, 0.1, fz.profile(k, space)) for c in table["config"][no_ir]])
     assert np.allclose(table["predicted_speedup"][no_ir], np.exp(sur.knobs.predict(Xk)[0]), rtol=1e-5)
 
 
@@ -219,3 +219,15 @@ def test_gpu_launch_knobs_are_features_for_opencl_and_cuda_alike():
         assert gpu(cs, {"CF": 8, "BX": 64, "BY": 4}) == {"cf_log2": 0.6, "wg_log2": 0.667, "wg_auto": 0.0}
     c = Kernel.load(KERNELS / "gemm.c", defines=["SMALL_DATASET"])
     assert gpu(build_space(c), {}) == {"cf_log2": 0.0, "wg_log2": 0.0, "wg_auto": 0.0}  # C programs: none
+
+
+@needs_clang
+def test_weights_trained_on_other_knob_features_are_refused_with_the_fix(params_case, tmp_path):
+    _, _, _, sur = params_case
+    path = tmp_path / "surrogate.pt"
+    sur.save(path)
+    assert sc.Surrogate.for_features(path).knobs.mu.shape[-1] == len(NAMES)
+    old = sc.Surrogate(sur.full, sur.knobs, {**sur.meta, "features": NAMES[:-1]})  # an older version's columns
+    old.save(path)
+    with pytest.raises(UserError, match="retrain it with `python -m autotune.surrogate.train`"):
+        sc.Surrogate.for_features(path)

@@ -1,0 +1,151 @@
+"""The untransformed program's OpenMP profile: how often it forks, how many loops it shares out,
+how many iterations each has, and how long its threads wait.
+
+Why: whether a second thread, a schedule or a chunk size pays off depends on how much work one
+parallel region or one worksharing loop carries, and how evenly it is spread. A sweep that forks
+once per row of a triangular solve runs 3x faster on one thread than on two; a map that forks
+once does not. Neither the source nor the IR says how often a region is entered (the trip
+counts of the loops around it), one run does. With these columns beside the baseline time, the
+surrogate's leave-kernel-out ranking on knob features alone rose from Spearman 0.22 to 0.33
+(`experiments/transfer.py`, the data of 2026-12-02).
+
+How: an OMPT tool (`ompt_profile.c`, the OpenMP 5 tools interface of LLVM's libomp) that the
+runtime loads through OMP_TOOL_LIBRARIES; nothing is linked into the program. It is built once
+per compiler into the cache. A program that does not use libomp (no OpenMP, or built with gcc's
+libgomp, which has no tools interface) writes no profile: `None`, and the features say so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from autotune.build import Builder, compilers
+from autotune.build.cache import compile_once
+from autotune.kernel import Kernel
+from autotune.machine import compiler_version
+from autotune.measure import load, runner
+from autotune.measure.result import Options
+from autotune.paths import cache_dir
+from autotune.space import Space
+from autotune.variant import make_variant
+
+SOURCE = Path(__file__).with_name("ompt_profile.c")
+OUT_VAR = "AUTOTUNE_OMPT_OUT"
+TIMEOUT_S = 600.0
+
+
+class ProfileError(RuntimeError):
+    """The tool could not be built (no clang, or no omp-tools.h beside it)."""
+
+
+@dataclass(frozen=True)
+class OmpProfile:
+    """One run's counts; `loops` and `iterations` as the runtime reports them, each thread's share."""
+
+    threads: int  # the run's OMP_NUM_THREADS
+    parallel: int  # parallel regions entered
+    loops: int  # worksharing-loop begins, summed over threads
+    iterations: int  # their iteration counts, summed over the same begins
+    barriers: int
+    parallel_s: float  # wall time inside parallel regions
+    wait_s: float  # thread time waiting in barriers, summed over threads
+    busy: float = 0.0  # other work's share of the CPUs during the run (its times are off when high)
+
+    @property
+    def loop_instances(self) -> float:
+        """Worksharing loops executed (each thread reports the loop's begin once)."""
+        return self.loops / max(1, self.threads)
+
+    @property
+    def iterations_per_loop(self) -> float:
+        return self.iterations / max(1, self.loops)
+
+    @property
+    def wait_fraction(self) -> float:
+        """Share of the threads' time in parallel regions spent waiting: the imbalance a schedule can fix."""
+        return min(1.0, self.wait_s / max(1e-12, self.threads * self.parallel_s))
+
+
+def tool() -> Path:
+    """The built tool (built once per clang and tool source, kept in the cache)."""
+    cc = compilers.available().get("clang") or compilers.require_clang()
+    key = hashlib.sha256(SOURCE.read_bytes() + cc.encode() + compiler_version(cc).encode())
+    path = (cache_dir("profiles") / f"ompt-{key.hexdigest()[:16]}.so").resolve()
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".ompt-", dir=path.parent) as tmp:  # then a rename: never half a tool
+        out = Path(tmp) / "tool.so"
+        try:
+            rc, log = compile_once([cc, "-O2", "-shared", "-fPIC", str(SOURCE), "-o", str(out)], Path(tmp), 120)
+        except subprocess.TimeoutExpired:
+            raise ProfileError(f"{cc} took over 120 s to build the OMPT tool") from None
+        if rc != 0:
+            raise ProfileError(f"{cc} could not build the OMPT tool {SOURCE}: {log.strip()[:200]}")
+        out.replace(path)
+    return path
+
+
+def parse(text: str, threads: int, busy: float = 0.0) -> OmpProfile | None:
+    """The tool's line, or None when it is not one (the run wrote nothing, or something else)."""
+    words = text.split()
+    try:
+        v = {words[i]: words[i + 1] for i in range(0, len(words) - 1, 2)}
+        return OmpProfile(
+            threads,
+            int(v["parallel"]),
+            int(v["loops"]),
+            int(v["iterations"]),
+            int(v["barriers"]),
+            float(v["parallel_s"]),
+            float(v["wait_s"]),
+            busy,
+        )
+    except (KeyError, ValueError):
+        return None
+
+
+def profile_run(exe: Path, args: list[str], env: dict[str, str], cwd: Path, threads: int) -> OmpProfile | None:
+    """One run of `exe` under the tool; None if the program did not load it (no libomp) or failed."""
+    with tempfile.TemporaryDirectory(prefix="autotune-ompt-") as tmp:
+        out = Path(tmp) / "profile.txt"
+        extra = {**env, "OMP_TOOL_LIBRARIES": str(tool()), OUT_VAR: str(out)}
+        meter = load.Meter()
+        r = runner.run(exe, args, runner.clean_env(extra), timeout=TIMEOUT_S, cwd=cwd)
+        busy = meter.stop()
+        if r.returncode != 0 or not out.exists():
+            return None
+        return parse(out.read_text(), threads, busy)
+
+
+def profile(kernel: Kernel, space: Space, builder: Builder | None = None) -> OmpProfile | None:
+    """The untransformed program's profile: one run of its default build, kept in the cache by build key.
+
+    None where the program does not compile or does not run libomp. The counts of a binary do not
+    change; its times are one run's, which is all the surrogate needs to tell a 1 ms loop from a
+    1 s one, unless other work shared the CPUs: such a profile is used but not kept, so a later
+    call on a quiet machine measures it again.
+    """
+    variant = make_variant(kernel, space, space.default())
+    threads = int(variant.env.get("OMP_NUM_THREADS", "0") or 0)
+    key = f"{variant.build_key(kernel)}-{threads}"
+    path = cache_dir("profiles") / f"{key}.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        return None if saved is None else OmpProfile(**saved)
+    b = (builder or Builder()).build(kernel, variant)
+    if not b.ok or b.exe is None:
+        return None
+    prof = profile_run(b.exe, list(kernel.args), variant.env, kernel.path.resolve().parent, max(1, threads))
+    if prof is not None and prof.busy > Options().load_max_busy:
+        return prof
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(None if prof is None else asdict(prof)))
+    tmp.replace(path)
+    return prof
