@@ -5,9 +5,8 @@ Why: whether a second thread, a schedule or a chunk size pays off depends on how
 parallel region or one worksharing loop carries, and how evenly it is spread. A sweep that forks
 once per row of a triangular solve runs 3x faster on one thread than on two; a map that forks
 once does not. Neither the source nor the IR says how often a region is entered (the trip
-counts of the loops around it), one run does. With these columns beside the baseline time, the
-surrogate's leave-kernel-out ranking on knob features alone rose from Spearman 0.22 to 0.33
-(`experiments/transfer.py`, the data of 2026-12-02).
+counts of the loops around it), one run does. What the columns are worth is the row "trees, no
+OpenMP profile" of `results/transfer.md` (`experiments/transfer.py`) against the shipped one.
 
 How: an OMPT tool (`ompt_profile.c`, the OpenMP 5 tools interface of LLVM's libomp) that the
 runtime loads through OMP_TOOL_LIBRARIES; nothing is linked into the program. It is built once
@@ -33,6 +32,7 @@ from autotune.measure.result import Options
 from autotune.paths import cache_dir
 from autotune.space import Space
 from autotune.variant import make_variant
+from encoder.atomic import atomic_write_text
 
 SOURCE = Path(__file__).with_name("ompt_profile.c")
 OUT_VAR = "AUTOTUNE_OMPT_OUT"
@@ -144,8 +144,5 @@ def profile(kernel: Kernel, space: Space, builder: Builder | None = None) -> Omp
     prof = profile_run(b.exe, list(kernel.args), variant.env, kernel.path.resolve().parent, max(1, threads))
     if prof is not None and prof.busy > Options().load_max_busy:
         return prof
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(None if prof is None else asdict(prof)))
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(None if prof is None else asdict(prof)))
     return prof

@@ -98,7 +98,7 @@ def fit_surrogate(
             **({"rank": rank, "epochs": epochs} if model == "mlp" else {}),
             "region": featurizer.region,
             "log_speedup_mean": float(np.mean(y)),
-            "features": list(NAMES),  # what its knob columns mean (Surrogate.load checks them)
+            "features": list(NAMES),  # what its knob columns mean (Surrogate.for_features checks them)
         }
     )
     return sur
