@@ -37,10 +37,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import shlex
 import sys
-import time
 from pathlib import Path
 
 import optuna
@@ -50,21 +48,18 @@ import torch
 from autotune import programs
 from autotune.gpu import device
 from autotune.measure import Options
-from autotune.measure.load import quiet_gate
 from autotune.space import Space
 from autotune.space.discover import build_space
 from autotune.surrogate.data import Featurizer
 from autotune.surrogate.scorer import MODALITY
 from autotune.surrogate.train import DEFAULT_TRAINING
-from autotune.trials.recorder import RecordingMismatch
 from autotune.trials.records import restrict, space_from_spec
-from autotune.trials.replay import record_space
 from encoder.embedding import Embedder
 from experiments.coarsening_measured import refusals
 from experiments.provenance import ROOT, git_commit, machine_line, now, weights_digest
 from experiments.report import markdown_table
 from experiments.search_efficiency import tables
-from experiments.search_efficiency_runs import NEAR, Case, recording_state, run_case, train_heldout
+from experiments.search_efficiency_runs import NEAR, Case, record, recording_state, run_case, train_heldout
 
 KERNELS = ROOT / "kernels" / "opencl" / "coarsening"
 RECORDINGS = ROOT / "results" / "coarsening_search_recordings"
@@ -111,32 +106,6 @@ def cases(names: list[str] | None, recordings: Path) -> list[Case]:
             sub = sub_space(space, kernel.description.local_dims())
         out.append(Case(path.stem, kernel, sub, csv_path))
     return out
-
-
-def record(cs: list[Case], opts: Options, max_busy: float, hours: float | None, command: str) -> None:
-    """Measure every configuration of each case's sub-space (resumable; stops between kernels after `hours`)."""
-    gate = quiet_gate(max_busy, lambda s: print(s, flush=True)) if max_busy < 1 else None
-    t0 = time.time()
-    for c in cs:
-        if hours is not None and time.time() - t0 > hours * 3600:
-            print(f"--hours {hours} spent; rerun the same command to continue", flush=True)
-            return
-        n, complete = recording_state(c)
-        if complete:
-            continue
-        print(f"== {c.name}: {c.space.size()} configurations ({n} recorded) -> {c.csv}", flush=True)
-        meta = {
-            "about": "Every configuration of a coarsening kernel's sub-space (experiments/coarsening_search.py), "
-            "measured for real on this machine's OpenCL device against the untransformed kernel, verified.",
-            "kernel": str(c.kernel.path.relative_to(ROOT)),
-            "command": command,
-            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-            "max_busy_by_others": max_busy,
-        }
-        try:
-            record_space(c.kernel, c.space, c.csv, meta, opts, lambda s: print(s, flush=True), gate=gate)
-        except RecordingMismatch as e:
-            raise SystemExit(str(e)) from None
 
 
 def budgets_of(size: int) -> list[int]:
@@ -245,7 +214,12 @@ def main(argv: list[str] | None = None) -> int:
         ["-m", "experiments.coarsening_search", *(argv if argv is not None else sys.argv[1:])]
     )
     if a.stage == "record":
-        record(cs, Options(max_pairs=a.max_pairs, seed=0, load_check="off"), a.max_busy, a.hours, command)
+        about = (
+            "Every configuration of a coarsening kernel's sub-space (experiments/coarsening_search.py), "
+            "measured for real on this machine's OpenCL device against the untransformed kernel, verified."
+        )
+        opts = Options(max_pairs=a.max_pairs, seed=0, load_check="off")  # load: the quiet gate (--max-busy)
+        record(cs, opts, a.max_busy, command, about, a.hours)
         return 0
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)

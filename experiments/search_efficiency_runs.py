@@ -110,29 +110,40 @@ def recording_state(c: Case) -> tuple[int, bool]:
 
 
 # --- stage 1: record ---------------------------------------------------------------------------
-def record(cases: list[Case], seed: int, max_busy: float, command: str) -> None:
+def record(
+    cases: list[Case], opts: Options, max_busy: float, command: str, about: str, hours: float | None = None
+) -> None:
     """Measure every configuration of each case's sub-space for real into its recording (resumable).
 
-    `command` is the command line that ran it, kept in each recording's JSON.
+    `command` (the command line that ran it) and `about` (what the recording is) are kept in each
+    recording's JSON with the load average at its start: was the machine shared? With `max_busy` below
+    1 a quiet gate waits before each measurement; `hours` stops between cases (run again to go on).
+    A complete recording is skipped without building its baseline.
     """
 
     def log(s: str) -> None:
         print(s, flush=True)
 
     gate = quiet_gate(max_busy, log) if max_busy < 1 else None
+    t0 = time.time()
     for c in cases:
+        if hours is not None and time.time() - t0 > hours * 3600:
+            log(f"--hours {hours:g} spent; rerun the same command to continue")
+            return
+        n, complete = recording_state(c)
+        if complete:
+            continue
         meta = {
-            "about": "Every configuration of a restricted sub-space of a test kernel of the search-efficiency "
-            "experiment, measured for real (interleaved A/B against the untransformed program, verified).",
-            "kernel": f"kernels/{c.name}.c",
-            "defines": [f"{SIZE}_DATASET"],
+            "about": about,
+            "kernel": str(c.kernel.path.relative_to(ROOT)),
+            "defines": list(c.kernel.defines),
             "command": command,
-            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],  # was the machine shared?
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+            "max_busy_by_others": max_busy,
         }
-        print(f"== {c.name}: {c.space.size()} configurations -> {c.csv}", flush=True)
-        meta["max_busy_by_others"] = max_busy
-        try:  # load: the quiet gate above (--max-busy) waits before each measurement
-            record_space(c.kernel, c.space, c.csv, meta, Options(seed=seed, load_check="off"), log, gate=gate)
+        log(f"== {c.name}: {c.space.size()} configurations ({n} recorded) -> {c.csv}")
+        try:
+            record_space(c.kernel, c.space, c.csv, meta, opts, log, gate=gate)
         except RecordingMismatch as e:
             raise SystemExit(str(e)) from None
 

@@ -180,3 +180,26 @@ def test_a_pinned_heldout_surrogate_outlives_the_database_growing(tmp_path, monk
     assert len(fits) == 2 and fits[1] > fits[0]  # unpinned: retrained on the grown data
     se_runs.train_heldout(str(db), ["gemm", "atax"], out, fz, seed=0, epochs=1, pin=True)
     assert len(fits) == 3  # another held-out set is another surrogate, pinned or not
+
+
+def test_record_skips_a_complete_recording_and_stops_between_cases_after_hours(tmp_path: Path, capsys) -> None:
+    """`record` (both benchmarks' stage 1): a finished recording is not touched, not even its baseline
+    built, and a spent `--hours` stops before the next case. A fake engine would hide the first: the
+    real one is left in place, so a skip that does not happen would time jacobi-1d and fail on the CPU
+    check or take minutes."""
+    import shutil
+
+    c = se_runs.smoke_case()
+    done = tmp_path / "done.csv"
+    shutil.copy(c.csv, done)
+    shutil.copy(c.csv.with_suffix(".json"), done.with_suffix(".json"))
+    finished = se_runs.Case(c.name, c.kernel, c.space, done)
+    before = done.read_bytes(), done.with_suffix(".json").read_bytes()
+    se_runs.record([finished], Options(seed=0), 1.0, "cmd", "about")
+    assert (done.read_bytes(), done.with_suffix(".json").read_bytes()) == before
+    assert "configurations" not in capsys.readouterr().out  # skipped before the "== name" line
+
+    fresh = se_runs.Case(c.name, c.kernel, c.space, tmp_path / "fresh.csv")
+    se_runs.record([fresh], Options(seed=0), 1.0, "cmd", "about", hours=-1.0)
+    assert "--hours -1 spent" in capsys.readouterr().out
+    assert not fresh.csv.exists() and not fresh.csv.with_suffix(".json").exists()
