@@ -14,6 +14,9 @@ kernel's program (source hash) or, by template, any of its template siblings int
 * leave-kernel-out: the suite kernels in `--suite-folds` folds, trained on the other suite
   kernels and every generated kernel.
 
+Scored are the records not measured on a slowed machine (`autotune.surrogate.train.slowed`: a
+baseline that ran 30% over its usual time says other work took a core, which makes a second thread
+look worse than it is); those records stay in training, as in the shipped surrogate's.
 Per held-out workload: the Spearman correlation of predicted and measured log speedups (the
 default included: "is this better than doing nothing" is part of the order), and `pick`, the
 measured speedup of the record the model ranks first divided by the best measured one. Per
@@ -49,9 +52,11 @@ from autotune.surrogate.features import CONTEXT, COUNT_NAMES, NAMES, PROFILE
 from autotune.surrogate.groups import folds, leaks, with_groups
 from autotune.surrogate.scorer import MODALITY, fit_prior
 from autotune.surrogate.train import DEFAULT_TRAINING, db_digest, training_set
+from experiments import transfer_report
 from experiments.ceiling import ceiling_line
 from experiments.provenance import ROOT, git_commit, machine_line, now, weights_digest
 from experiments.report import markdown_table, spearman
+from experiments.transfer_report import database_lines
 
 MIN_ROWS = 3  # a workload needs this many rows (the anchor included) for a rank correlation
 
@@ -93,7 +98,9 @@ def load(db: str, kernels: set[str] | None = None) -> pd.DataFrame:
         df = df[df["kernel"].isin(kernels)].reset_index(drop=True)
     fz = Featurizer(None)  # its spaces serve both the filter and the anchors
     df = df[fz.current(df)].reset_index(drop=True)
-    return with_groups(with_anchors(df, fz))
+    df = with_groups(with_anchors(df, fz))
+    df["slowed"] = df["slowed"].astype("boolean").fillna(False).astype(bool) & ~df["anchor"]  # an anchor: no timing
+    return df
 
 
 def feature_key(init: str = "pretrained", scope: str = "region", modality: str = MODALITY) -> str:
@@ -226,7 +233,8 @@ def _fold(item) -> tuple[list[dict], list[dict]]:
     torch.set_num_threads(1)
     y = df["log_speedup"].to_numpy(float)
     groups = (df["kernel"] + "@" + df["size"]).to_numpy()
-    test = df.iloc[fold.test]
+    scored = fold.test[~df["slowed"].to_numpy()[fold.test]]  # trained on, never scored (training_set.slowed)
+    test = df.iloc[scored]
     rows, pooled = [], []
     for v in _SHARED["variants"]:
         Xv, tail = columns(X[v.features], v.columns)
@@ -246,7 +254,7 @@ def _fold(item) -> tuple[list[dict], list[dict]]:
                 rank=v.rank,
                 objective=v.objective,
             )
-            mean, std = prior.predict(Xv[fold.test])
+            mean, std = prior.predict(Xv[scored])
             for r in score_workloads(test, mean, std):
                 rows.append({"evaluation": by, "fold": fold.name, "variant": v.name, "seed": seed, **r})
             if by == "template":
@@ -255,66 +263,16 @@ def _fold(item) -> tuple[list[dict], list[dict]]:
                         "variant": v.name,
                         "seed": seed,
                         "template": fold.name,
-                        "pooled_spearman": spearman(mean, y[fold.test]),
+                        "pooled_spearman": spearman(mean, y[scored]),
                     }
                 )
     print(f"{by} fold {fold.name}: done", flush=True)
     return rows, pooled
 
 
-def database_lines(df: pd.DataFrame, db: str) -> list[str]:
-    """What the measurements behind the table are: records, kernels, templates, CI spread, hours."""
-    measured = df[~df["anchor"]]
-    half = (measured["ci_high"].astype(float) - measured["ci_low"].astype(float)) / 2 / measured["speedup"]
-    t = pd.to_datetime(pd.concat([pd.read_csv(p, usecols=["time_utc"]) for p in db.split(",")])["time_utc"])
-    gaps = t.sort_values().diff().dt.total_seconds()
-    hours = float(gaps[gaps < 600].sum()) / 3600  # gaps over 10 minutes: the collection was stopped
-    by_set = measured.groupby("kernel_set").agg(records=("kernel", "size"), kernels=("kernel", "nunique"))
-    return [
-        f"Training data: {len(measured)} verified records of {measured['kernel'].nunique()} kernels "
-        f"({', '.join(f'{s}: {r.records} records of {r.kernels} kernels' for s, r in by_set.iterrows())}), "
-        f"{measured.loc[measured['kernel_set'] == 'generated', 'template'].nunique()} generator templates; "
-        f"median CI half-width {100 * half.median():.2f}%, {100 * (half <= 0.02).mean():.0f}% within ±2%; "
-        f"about {hours:.1f} h of collection. Plus one anchor per workload (the default at 1.0x).",
-    ]
-
-
 def summary(res: pd.DataFrame, pooled: pd.DataFrame, variants: list[Variant] | None = None) -> pd.DataFrame:
-    """One row per variant (in the order of `variants`, default VARIANTS): means over workloads, then seeds.
-
-    Beside the overall suite-kernel columns, the same split by problem size: a SMALL region runs
-    for milliseconds, where a thread's start-up decides, a MEDIUM one for a tenth of a second.
-    """
-    order = [v.name for v in variants or VARIANTS if v.name in set(res["variant"])]
-    per_seed = res.groupby(["variant", "evaluation", "seed"]).agg(
-        spearman=("spearman", "mean"), pick=("pick", "mean"), cover1=("cover1", "mean"), cover2=("cover2", "mean")
-    )
-    wide = per_seed.groupby(["variant", "evaluation"]).mean().unstack("evaluation")
-    wide.columns = [f"{ev} {m}" for m, ev in wide.columns]
-    # the spread over seeds, so a difference between two rows can be read against it
-    spread = per_seed["spearman"].groupby(["variant", "evaluation"]).std(ddof=1).unstack("evaluation")
-    for ev in ("template", "kernel"):
-        wide[f"{ev} spearman sd"] = spread[ev] if ev in spread else float("nan")
-    pool = pooled.groupby(["variant", "seed"])["pooled_spearman"].mean().groupby("variant").mean()
-    wide["template pooled spearman"] = pool
-    kern = res[res["evaluation"] == "kernel"]
-    by_size = kern.groupby(["variant", "size", "seed"])["spearman"].mean().groupby(["variant", "size"]).mean()
-    sizes = sorted(set(kern["size"]), key=("MINI", "SMALL", "MEDIUM", "LARGE").index)
-    for size in sizes:
-        wide[f"kernel spearman {size}"] = by_size.xs(size, level="size")
-    cols = [
-        "template spearman",
-        "template spearman sd",
-        "template pooled spearman",
-        "template pick",
-        "kernel spearman",
-        "kernel spearman sd",
-        *[f"kernel spearman {size}" for size in sizes],
-        "kernel pick",
-        "template cover1",
-        "template cover2",
-    ]
-    return wide.loc[order, cols].round(3).reset_index()
+    """`transfer_report.summary` of these variants (default VARIANTS)."""
+    return transfer_report.summary(res, pooled, variants or VARIANTS)
 
 
 def main() -> None:
@@ -382,7 +340,7 @@ def main() -> None:
         "",
         markdown_table(table),
         "",
-        ceiling_line(df, res, MIN_ROWS),
+        ceiling_line(df[~df["slowed"]], res, MIN_ROWS),
         "",
         f"Per held-out template ({shipped}):",
         "",

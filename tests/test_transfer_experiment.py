@@ -123,3 +123,16 @@ def test_the_no_profile_ablation_drops_exactly_the_openmp_profile_columns():
     kept = [NAMES.index(n) for n in NAMES if n not in PROFILE]
     assert Xv.shape[1] == X.shape[1] - len(PROFILE) and tail == C + K - len(PROFILE)
     assert (Xv[:, : 5 + C] == X[:, : 5 + C]).all() and (Xv[:, 5 + C :] == X[:, -K:][:, kept]).all()
+
+
+@needs_clang
+def test_records_of_a_slowed_machine_are_trained_on_but_not_scored():
+    df = transfer.load(DEFAULT_TRAINING, KERNELS)
+    assert df["slowed"].dtype == bool and not df.loc[df["anchor"], "slowed"].any()
+    workload = (df["kernel"] == "gemm") & (df["size"] == "MEDIUM")
+    quiet = df.index[workload & ~df["anchor"] & ~df["slowed"]]
+    df.loc[quiet[:3], "slowed"] = True
+    X = {"pretrained-region": Featurizer(None).database(df)}
+    res, _ = transfer.run(df, X, seeds=1, epochs=2, members=1, suite_folds=2, variants=transfer.VARIANTS[:1])
+    scored = res[(res["kernel"] == "gemm") & (res["size"] == "MEDIUM")]
+    assert scored["rows"].tolist() == [len(quiet) + 1 - 3]  # the anchor and every record not slowed

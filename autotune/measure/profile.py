@@ -12,22 +12,32 @@ How: an OMPT tool (`ompt_profile.c`, the OpenMP 5 tools interface of LLVM's libo
 runtime loads through OMP_TOOL_LIBRARIES; nothing is linked into the program. It is built once
 per compiler into the cache. A program that does not use libomp (no OpenMP, or built with gcc's
 libgomp, which has no tools interface) writes no profile: `None`, and the features say so.
+
+Beside the counts, how the region's time scales from one thread to the default: `SCALING_PAIRS`
+interleaved pairs of plain runs (no tool) at one thread and at the default, their medians kept as
+`region1_s` and `region_s`. Why: whether one thread beats the default is the single largest effect
+in the measurement database (about a third of the generator's workloads and half the suite's SMALL
+ones run faster on one thread on this 2-core machine), and the surrogate learning it from counts
+alone got its sign wrong on a third of the held-out workloads; the ratio of two runs of the program
+it is asked about says it directly. It costs a few runs of the baseline, once per program and size.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import statistics
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from autotune.build import Builder, compilers
 from autotune.build.cache import compile_once
 from autotune.kernel import Kernel
 from autotune.machine import compiler_version
-from autotune.measure import load, runner
+from autotune.measure import load, runner, timing
 from autotune.measure.result import Options
 from autotune.paths import cache_dir
 from autotune.space import Space
@@ -37,6 +47,8 @@ from encoder.atomic import atomic_write_text
 SOURCE = Path(__file__).with_name("ompt_profile.c")
 OUT_VAR = "AUTOTUNE_OMPT_OUT"
 TIMEOUT_S = 600.0
+SCALING_PAIRS = 3  # (one thread, default threads) pairs of plain runs; the median of each side is kept
+VERSION = 2  # of the cached profile's fields: an older cache entry is measured again
 
 
 class ProfileError(RuntimeError):
@@ -54,7 +66,9 @@ class OmpProfile:
     barriers: int
     parallel_s: float  # wall time inside parallel regions
     wait_s: float  # thread time waiting in barriers, summed over threads
-    busy: float = 0.0  # other work's share of the CPUs during the run (its times are off when high)
+    busy: float = 0.0  # other work's share of the CPUs during the runs (their times are off when high)
+    region_s: float = 0.0  # the region's time at `threads` (median of the plain runs; 0: not measured)
+    region1_s: float = 0.0  # the same at one thread (0: not measured, e.g. the default is one thread)
 
     @property
     def loop_instances(self) -> float:
@@ -69,6 +83,14 @@ class OmpProfile:
     def wait_fraction(self) -> float:
         """Share of the threads' time in parallel regions spent waiting: the imbalance a schedule can fix."""
         return min(1.0, self.wait_s / max(1e-12, self.threads * self.parallel_s))
+
+    @property
+    def scaling_log2(self) -> float | None:
+        """log2 of the region's time at one thread over its time at the default (>0: threads help);
+        None where either was not measured."""
+        if self.region_s <= 0 or self.region1_s <= 0:
+            return None
+        return math.log2(self.region1_s / self.region_s)
 
 
 def tool() -> Path:
@@ -123,17 +145,33 @@ def profile_run(exe: Path, args: list[str], env: dict[str, str], cwd: Path, thre
         return parse(out.read_text(), threads, busy)
 
 
+def region_times(exe: Path, kernel: Kernel, env: dict[str, str], cwd: Path, threads: int) -> tuple[float, float] | None:
+    """Median region seconds at `threads` and at one thread over SCALING_PAIRS interleaved pairs of
+    plain runs (the one-thread run first, so drift hits both sides alike); None if a run failed."""
+    times: dict[int, list[float]] = {1: [], threads: []}
+    for _ in range(SCALING_PAIRS):
+        for n in (1, threads):
+            r = runner.run(
+                exe, list(kernel.args), runner.clean_env({**env, "OMP_NUM_THREADS": str(n)}), TIMEOUT_S, cwd=cwd
+            )
+            if r.returncode != 0:
+                return None
+            times[n].append(timing.extract(r, kernel.timing).seconds)
+    return statistics.median(times[threads]), statistics.median(times[1])
+
+
 def profile(kernel: Kernel, space: Space, builder: Builder | None = None) -> OmpProfile | None:
-    """The untransformed program's profile: one run of its default build, kept in the cache by build key.
+    """The untransformed program's profile: a run of its default build under the tool, and its region
+    time at one thread and at the default (`region_times`), kept in the cache by build key.
 
     None where the program does not compile or does not run libomp. The counts of a binary do not
-    change; its times are one run's, which is all the surrogate needs to tell a 1 ms loop from a
-    1 s one, unless other work shared the CPUs: such a profile is used but not kept, so a later
-    call on a quiet machine measures it again.
+    change; its times are a few runs', which is all the surrogate needs to tell a 1 ms loop from a
+    1 s one and a program that scales from one that does not, unless other work shared the CPUs:
+    such a profile is used but not kept, so a later call on a quiet machine measures it again.
     """
     variant = make_variant(kernel, space, space.default())
     threads = int(variant.env.get("OMP_NUM_THREADS", "0") or 0)
-    key = f"{variant.build_key(kernel)}-{threads}"
+    key = f"{variant.build_key(kernel)}-{threads}-v{VERSION}"
     path = cache_dir("profiles") / f"{key}.json"
     if path.exists():
         saved = json.loads(path.read_text())
@@ -141,8 +179,16 @@ def profile(kernel: Kernel, space: Space, builder: Builder | None = None) -> Omp
     b = (builder or Builder()).build(kernel, variant)
     if not b.ok or b.exe is None:
         return None
-    prof = profile_run(b.exe, list(kernel.args), variant.env, kernel.path.resolve().parent, max(1, threads))
-    if prof is not None and prof.busy > Options().load_max_busy:
-        return prof
+    cwd = kernel.path.resolve().parent
+    meter = load.Meter()
+    prof = profile_run(b.exe, list(kernel.args), variant.env, cwd, max(1, threads))
+    if prof is not None and threads > 1:
+        times = region_times(b.exe, kernel, variant.env, cwd, threads)
+        if times is not None:
+            prof = replace(prof, region_s=times[0], region1_s=times[1])
+    if prof is not None:
+        prof = replace(prof, busy=max(prof.busy, meter.stop()))
+        if prof.busy > Options().load_max_busy:
+            return prof
     atomic_write_text(path, json.dumps(None if prof is None else asdict(prof)))
     return prof

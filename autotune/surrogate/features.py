@@ -30,10 +30,11 @@ from autotune.space.cparse import SCHEDULE_KINDS
 OPT_LEVELS = ("O1", "O2", "O3", "Ofast")
 HINTS = ("unroll", "vectorize", "interleave")
 # what one run of the untransformed program did in parallel (`autotune.measure.profile`): how often it
-# forks, how many worksharing loops it runs and how long each is, the share of time its threads wait
+# forks, how many worksharing loops it runs and how long each is, the share of time its threads wait; and
+# what its own time at one thread says this configuration's thread count is worth (`threads_gain`)
 PROFILE = [
     "omp_profiled", "forks_log10", "ws_loops_log10", "iters_per_loop_log10",
-    "s_per_fork_log10", "s_per_loop_log10", "s_per_iter_log10", "wait_frac",
+    "s_per_fork_log10", "s_per_loop_log10", "s_per_iter_log10", "wait_frac", "threads_gain",
 ]  # fmt: skip
 # the workload's, not the config's
 CONTEXT = ["log10_baseline_s", "sites_log2", "loops_log2", "tile_nests_log2", *PROFILE]
@@ -132,6 +133,7 @@ def knob_features(
     f["tile_nests_log2"] = math.log2(1 + len(nests)) / 3
     if profile is not None:
         f.update(_profile(profile, baseline_s))
+        f["threads_gain"] = threads_gain(profile, int(config["threads"]) if "threads" in space else profile.threads)
     return np.array([f[n] for n in NAMES], dtype=np.float32)
 
 
@@ -152,6 +154,21 @@ def _profile(p: OmpProfile, baseline_s: float) -> dict[str, float]:
         "s_per_iter_log10": (math.log10(b / max(1.0, p.iterations / max(1, p.threads))) + 9) / 6,  # 1 ns -> 0
         "wait_frac": p.wait_fraction,
     }
+
+
+def threads_gain(p: OmpProfile, threads: int) -> float:
+    """The untransformed program's own answer to "what is this thread count worth": log2 of its region
+    time at the default threads over its time at `threads`, interpolated in log threads between the two
+    counts it was run at (one and the default), halved to the other columns' scale; 0 at the default,
+    above it (nothing was run there) and where the scaling was not measured.
+
+    Why one column for it: the effect of the thread count is the largest in the database, and its sign
+    differs between programs of one template; trees given the ratio as a workload column and the
+    thread count as a knob column must learn the product, and did so poorly on held-out templates."""
+    s = p.scaling_log2
+    if s is None or p.threads <= 1 or not 1 <= threads < p.threads:
+        return 0.0
+    return -s * (1 - math.log(threads) / math.log(p.threads)) / 2
 
 
 # --- what the code is: opcode counts of the region's IR -------------------------------------------

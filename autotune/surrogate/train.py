@@ -14,7 +14,8 @@ or of MLPs (`--model mlp`, which also learn each workload's order through a rank
 `--db` is one or more collect CSVs (comma-separated) or a SQLAlchemy URL of the measurement
 database (`autotune.trials.db`, e.g. sqlite:///.autotune/measurements.db).
 Records whose CI missed its target are kept (`--ci-missed keep`), given less weight
-(`downweight`) or left out (`drop`).
+(`downweight`) or left out (`drop`). Records measured on a slowed machine (`slowed`) are marked,
+kept for training, and not scored by the transfer experiment.
 """
 
 from __future__ import annotations
@@ -67,7 +68,32 @@ def training_set(db: Path | str, cpu_model: str | None = None, ci_missed: str = 
     keep &= df["kernel"].isin(known_kernels()) & df["size"].notna()  # `run` and `measure` record any program
     if ci_missed == "drop":
         keep &= df["ci_met"].eq(True).fillna(False)
-    return df[keep].reset_index(drop=True)
+    df = df[keep].reset_index(drop=True)
+    df["slowed"] = slowed(df)
+    return df
+
+
+SLOWED = 1.3  # a record's baseline this much slower than its workload's usual one: the machine was slowed
+USUAL = 0.2  # the quantile of a workload's baseline times taken as its usual one
+
+
+def slowed(df) -> np.ndarray:
+    """True for records whose baseline (the untransformed program, timed in the same interleaved run)
+    took more than SLOWED times its workload's usual time (the USUAL quantile over the workload's records
+    of the same CPU model).
+
+    Why: a paired ratio cancels drift that slows both programs alike, but not work that takes one of the
+    two cores: a two-thread variant then loses to one thread for a reason that is not the program's. The
+    suite's first collection (2026-11-26, beside other work) has 60% of its records so marked, against
+    3% of the quiet collection after it; the thread count's effect in them disagrees with the same
+    programs' one-thread runs. The baseline's own time is the witness the record carries: it is the
+    same binary every time, so a record where it ran slow was measured on a slowed machine.
+    """
+    import pandas as pd
+
+    b = pd.to_numeric(df["baseline_s"], errors="coerce")
+    usual = b.groupby([df["kernel"], df["size"], df["cpu_model"]]).transform(lambda x: x.quantile(USUAL))
+    return (b > SLOWED * usual).fillna(False).to_numpy(bool)
 
 
 def fit_surrogate(

@@ -85,3 +85,30 @@ def test_a_broken_tool_source_is_one_clear_error(tmp_path, cache, monkeypatch):
     monkeypatch.setattr(prof, "SOURCE", bad)
     with pytest.raises(prof.ProfileError, match="could not build the OMPT tool"):
         prof.tool()
+
+
+@needs_clang
+def test_the_region_is_timed_at_one_thread_and_at_the_default(tmp_path, cache):
+    k = _kernel(tmp_path, FORKS)
+    space = build_space(k)
+    if space.default().get("threads", 1) < 2:
+        pytest.skip("one usable core: the default is one thread, nothing to compare")
+    p = prof.profile(k, space)
+    assert p is not None and p.threads == space.default()["threads"]
+    assert p.region_s > 0 and p.region1_s > 0 and p.scaling_log2 == math.log2(p.region1_s / p.region_s)
+    one = dict(zip(NAMES, knob_features(space, {**space.default(), "threads": 1}, 2, 0.01, p), strict=True))
+    assert one["threads_gain"] == pytest.approx(-p.scaling_log2 / 2, rel=1e-5)
+    default = dict(zip(NAMES, knob_features(space, space.default(), 2, 0.01, p), strict=True))
+    assert default["threads_gain"] == 0
+
+
+def test_threads_gain_interpolates_between_the_two_thread_counts_it_was_run_at():
+    from autotune.surrogate.features import threads_gain
+
+    twice_as_fast_alone = prof.OmpProfile(4, 3, 12, 4800, 15, 0.5, 0.25, region_s=1.0, region1_s=0.5)
+    assert twice_as_fast_alone.scaling_log2 == -1
+    assert threads_gain(twice_as_fast_alone, 1) == 0.5  # log2(1.0 / 0.5), halved
+    assert threads_gain(twice_as_fast_alone, 2) == pytest.approx(0.25)  # half way in log threads
+    assert threads_gain(twice_as_fast_alone, 4) == 0 and threads_gain(twice_as_fast_alone, 8) == 0
+    not_measured = prof.OmpProfile(4, 3, 12, 4800, 15, 0.5, 0.25)
+    assert not_measured.scaling_log2 is None and threads_gain(not_measured, 1) == 0
