@@ -98,9 +98,7 @@ def load(db: str, kernels: set[str] | None = None) -> pd.DataFrame:
         df = df[df["kernel"].isin(kernels)].reset_index(drop=True)
     fz = Featurizer(None)  # its spaces serve both the filter and the anchors
     df = df[fz.current(df)].reset_index(drop=True)
-    df = with_groups(with_anchors(df, fz))
-    df["slowed"] = df["slowed"].astype("boolean").fillna(False).astype(bool) & ~df["anchor"]  # an anchor: no timing
-    return df
+    return with_groups(with_anchors(df, fz))
 
 
 def feature_key(init: str = "pretrained", scope: str = "region", modality: str = MODALITY) -> str:

@@ -260,7 +260,8 @@ def with_anchors(df: pd.DataFrame, featurizer: Featurizer | None = None) -> pd.D
     exactly known point, the default, at log speedup 0. With it a workload of one measured
     record still gives a within-workload comparison (better or worse than doing nothing), which
     is what the ranking loss learns from. Its baseline time is the median of the workload's.
-    Anchor rows have `anchor` True (the measured ones False) and the default's `changed` ({}).
+    Anchor rows have `anchor` True (the measured ones False), the default's `changed` ({}) and,
+    where the frame marks slowed records, `slowed` False.
     The workloads' spaces come from `featurizer` (its cache: the caller featurizes the same
     workloads next), or a fresh one.
     """
@@ -282,6 +283,7 @@ def with_anchors(df: pd.DataFrame, featurizer: Featurizer | None = None) -> pd.D
             baseline_s=base_s,
             candidate_s=base_s,
             ci_met=True,
+            slowed=False,  # (`train.slowed`, where the frame has it) the anchor was not timed at all
             index=-1,
             ir_hash="",  # not the first record's: the anchor was never built under that name
             build_key="",
