@@ -33,15 +33,30 @@ class Machine:
         return asdict(self)
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+def _cpu_model(cpuinfo: str | None = None) -> str:
+    """The model name, and where /proc/cpuinfo gives them its family, model and stepping.
+
+    Why the numbers: a virtual machine's model name can be as bare as "AMD EPYC", the same on
+    two generations whose times differ by half and whose speedups need not agree (seen on
+    2026-12-02: one of the suite's programs ran in two thirds of the time it took on the machine
+    that recorded the database). The numbers name the micro-architecture, so records of the two
+    are no longer taken for one machine's.
+    """
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo") as f:
+                cpuinfo = f.read()
+        except OSError:
+            cpuinfo = ""
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        if not line.strip():
+            break  # the first processor's block names them all
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    ids = [f"{k.split()[-1]} {fields[k]}" for k in ("cpu family", "model", "stepping") if fields.get(k)]
+    return f"{name} ({', '.join(ids)})" if len(ids) == 3 else name
 
 
 @functools.cache

@@ -34,7 +34,7 @@ from autotune.space.discover import build_space
 from autotune.surrogate.data import Featurizer
 from autotune.surrogate.features import NAMES
 from autotune.surrogate.scorer import DEFAULT_MODEL, Surrogate, SurrogateScorer
-from autotune.surrogate.train import db_digest, fit_surrogate, training_set
+from autotune.surrogate.train import db_digest, fit_surrogate, machine_records
 from autotune.trials.recorder import RecordingMismatch
 from autotune.trials.records import config_key, restrict, space_from_spec
 from autotune.trials.replay import ReplayMeasurer, record_space
@@ -172,7 +172,7 @@ def train_heldout(
         sur = Surrogate.load(out)
         if all(sur.meta.get(k) == v for k, v in want.items() if not (pin and k == "db_sha256")):
             return sur
-    df = training_set(db, machine.current().cpu_model)
+    df = machine_records(db)  # this machine's records, or the CPU with the most
     df = df[~df["kernel"].isin(held_out)].reset_index(drop=True)
     df = df[featurizer.current(df)].reset_index(drop=True)  # as train.py: records the space can still express
     sur = fit_surrogate(df, featurizer, seed=seed, epochs=epochs)

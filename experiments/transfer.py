@@ -46,12 +46,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from autotune import machine
 from autotune.surrogate.data import Featurizer, with_anchors
 from autotune.surrogate.features import CONTEXT, COUNT_NAMES, NAMES, PROFILE
 from autotune.surrogate.groups import folds, leaks, with_groups
 from autotune.surrogate.scorer import MODALITY, fit_prior
-from autotune.surrogate.train import DEFAULT_TRAINING, db_digest, training_set
+from autotune.surrogate.train import DEFAULT_TRAINING, db_digest, machine_records
 from experiments import transfer_report
 from experiments.ceiling import ceiling_line
 from experiments.provenance import ROOT, git_commit, machine_line, now, weights_digest
@@ -91,14 +90,18 @@ VARIANTS = [
 ]
 
 
-def load(db: str, kernels: set[str] | None = None) -> pd.DataFrame:
-    """Training rows of this machine whose space still expresses them, with anchors and groups."""
-    df = training_set(db, machine.current().cpu_model)
+def load(db: str, kernels: set[str] | None = None, cpu_model: str | None = None) -> pd.DataFrame:
+    """Training rows of one CPU (`train.machine_records`: this machine's, or the CPU with the most records)
+    whose space still expresses them, with anchors and groups; `attrs["cpu_model"]` names the CPU."""
+    df = machine_records(db, cpu_model)
+    cpu = df.attrs["cpu_model"]
     if kernels is not None:
         df = df[df["kernel"].isin(kernels)].reset_index(drop=True)
     fz = Featurizer(None)  # its spaces serve both the filter and the anchors
     df = df[fz.current(df)].reset_index(drop=True)
-    return with_groups(with_anchors(df, fz))
+    out = with_groups(with_anchors(df, fz))
+    out.attrs["cpu_model"] = cpu
+    return out
 
 
 def feature_key(init: str = "pretrained", scope: str = "region", modality: str = MODALITY) -> str:
@@ -276,6 +279,7 @@ def summary(res: pd.DataFrame, pooled: pd.DataFrame, variants: list[Variant] | N
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", default=DEFAULT_TRAINING, help="collect CSVs, comma-separated")
+    ap.add_argument("--cpu-model", default=None, help="whose records (default: this machine's, else the most)")
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--members", type=int, default=5)
@@ -292,7 +296,7 @@ def main() -> None:
         raise SystemExit(f"--models {a.models}: give boosted (the shipped family) and optionally mlp")
     torch.set_num_threads(1)
     digest = db_digest(a.db)  # hashed as read: a collection may be appending while this runs
-    df = load(a.db)
+    df = load(a.db, cpu_model=a.cpu_model)
     X = matrices(df, {v.features for v in variants})
     res, pooled = run(df, X, a.seeds, a.epochs, a.members, a.suite_folds, a.jobs, variants)
     out = Path(a.out)
@@ -317,12 +321,14 @@ def main() -> None:
     cmd = f"python -m experiments.transfer --seeds {a.seeds} --epochs {a.epochs} --members {a.members}"
     cmd += f" --jobs {a.jobs}" if a.jobs > 1 else ""  # the same numbers either way (tests/test_transfer_experiment.py)
     cmd += f" --models {','.join(models)}" if set(models) != {"boosted", "mlp"} else ""
+    cmd += f" --cpu-model '{a.cpu_model}'" if a.cpu_model else ""
     lines = [
         "# Transfer: does the surrogate rank configurations of kernels it never saw?",
         "",
         f"Command: `{cmd}`  ",
         f"Date: {now()}; commit {git_commit()}; machine: {machine_line()}; encoder weights {weights_digest()[:16]} "
-        f"({MODALITY} modality); data sha256 {digest} (`{a.db.replace(str(ROOT) + '/', '')}`); "
+        f"({MODALITY} modality); data sha256 {digest} (`{a.db.replace(str(ROOT) + '/', '')}`, the records of "
+        f"{df.attrs['cpu_model']}); "
         f"ensemble seeds 0-{a.seeds - 1}, {a.members} members, {a.epochs} epochs.",
         "",
         *database_lines(df, a.db),

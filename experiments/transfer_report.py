@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from autotune.surrogate.train import SLOWED
+from autotune.trials.quality import SLOWED
 
 
 def database_lines(df: pd.DataFrame, db: str) -> list[str]:

@@ -45,6 +45,13 @@ def add_parsers(sub: Subcommands) -> None:
         help="the draws' seed; identical machines collecting into one --db server with the same seed share "
         "its plan (each draw is measured once, by whichever machine claims it first)",
     )
+    p.add_argument(
+        "--remeasure",
+        action="store_true",
+        help="measure recorded configurations again on this machine instead of drawing new ones: those whose "
+        "records were taken on a slowed machine or another CPU (autotune.trials.remeasure); appended, nothing "
+        "rewritten",
+    )
     load_args(p.add_argument_group("other work on the machine"))
     record_args(p)
     p.set_defaults(func=cmd_collect)
@@ -57,6 +64,7 @@ def cmd_collect(a: argparse.Namespace) -> int:
     from autotune.measure import Options
     from autotune.trials.collect import SIGNALS, Database, collect, set_tasks
     from autotune.trials.db.store import Appender
+    from autotune.trials.remeasure import remeasure
 
     SIGNALS.install()  # kill (SIGTERM) stops it as cleanly as Ctrl-C
     if a.hours is not None and a.hours <= 0:
@@ -87,7 +95,8 @@ def cmd_collect(a: argparse.Namespace) -> int:
             progress.update(bar, advance=1, description=f"last: {rec['kernel']}@{rec['size']} {sp}")
 
         try:
-            added = collect(
+            run = remeasure if a.remeasure else collect
+            added = run(
                 work,
                 db,
                 seed=a.seed,
@@ -101,5 +110,6 @@ def cmd_collect(a: argparse.Namespace) -> int:
             print("autotune collect: interrupted; every finished record is saved, run again to go on", file=sys.stderr)
             return EXIT_INTERRUPTED
     where = f"; {store.written} written to {store.store.shown}" if store.store is not None else ""
-    print(f"{added} new records; {before + added} in {a.out} (raw Optuna journal {db.journal_path}){where}")
+    what = "records measured again" if a.remeasure else "new records"
+    print(f"{added} {what}; {before + added} in {a.out} (raw Optuna journal {db.journal_path}){where}")
     return 0

@@ -2,8 +2,9 @@
 
     python -m autotune.surrogate.train [--db autotune/data/generated.csv,autotune/data/measurements.csv]
 
-Only records measured on this CPU model are used (speedups do not transfer
-between machines), only verified `ok` ones (failures carry no speedup), and only
+Only records measured on one CPU model are used (speedups do not transfer
+between machines): this machine's, or where it has too few another's, said and kept in the
+surrogate's meta (`--cpu-model` names one); only verified `ok` ones (failures carry no speedup), and only
 of kernels the featurizer can rebuild from a name (the suite's and the generator's,
 `Workload.named`): a record of a user's own program from `autotune run` names a file
 that may be gone. Every workload also gets its default configuration as an anchor at
@@ -34,6 +35,7 @@ from autotune.surrogate.data import CI_MISSED, Featurizer, is_database, load_rec
 from autotune.surrogate.features import NAMES
 from autotune.surrogate.scorer import DEFAULT_MODEL, MODALITY, MODELS, WEIGHTS, Surrogate
 from autotune.trials.collect import DATA_DIR, DEFAULT_CSV
+from autotune.trials.quality import latest_clean, slowed
 
 # the committed training files: the generator's kernels, then the suite's
 DEFAULT_TRAINING = f"{DATA_DIR / 'generated.csv'},{DEFAULT_CSV}"
@@ -70,30 +72,40 @@ def training_set(db: Path | str, cpu_model: str | None = None, ci_missed: str = 
         keep &= df["ci_met"].eq(True).fillna(False)
     df = df[keep].reset_index(drop=True)
     df["slowed"] = slowed(df)
-    return df
+    return latest_clean(df)
 
 
-SLOWED = 1.3  # a record's baseline this much slower than its workload's usual one: the machine was slowed
-USUAL = 0.2  # the quantile of a workload's baseline times taken as its usual one
+MIN_RECORDS = 20  # fewer records of this machine than this: learn from another CPU's
 
 
-def slowed(df) -> np.ndarray:
-    """True for records whose baseline (the untransformed program, timed in the same interleaved run)
-    took more than SLOWED times its workload's usual time (the USUAL quantile over the workload's records
-    of the same CPU model).
+def machine_records(db: Path | str, cpu_model: str | None = None, ci_missed: str = "keep", say=print):
+    """`training_set` of one CPU: `cpu_model`, else this machine's, else (fewer than MIN_RECORDS of it,
+    said through `say`) the CPU with the most records. The frame's `attrs["cpu_model"]` names it.
 
-    Why: a paired ratio cancels drift that slows both programs alike, but not work that takes one of the
-    two cores: a two-thread variant then loses to one thread for a reason that is not the program's. The
-    suite's first collection (2026-11-26, beside other work) has 60% of its records so marked, against
-    3% of the quiet collection after it; the thread count's effect in them disagrees with the same
-    programs' one-thread runs. The baseline's own time is the witness the record carries: it is the
-    same binary every time, so a record where it ran slow was measured on a slowed machine.
+    Why a fallback: the shipped data were recorded on one machine, and a surrogate trained on another
+    CPU's records is the prior every user on other hardware starts from; which CPU it learned from is
+    said, and kept in the surrogate's meta.
     """
-    import pandas as pd
-
-    b = pd.to_numeric(df["baseline_s"], errors="coerce")
-    usual = b.groupby([df["kernel"], df["size"], df["cpu_model"]]).transform(lambda x: x.quantile(USUAL))
-    return (b > SLOWED * usual).fillna(False).to_numpy(bool)
+    df = training_set(db, None, ci_missed)
+    counts = df["cpu_model"].value_counts()
+    held = ", ".join(f"{n} of {c!r}" for c, n in counts.items()) or "none"
+    if cpu_model is None:
+        here = machine.current().cpu_model
+        cpu_model = here
+        if counts.get(here, 0) < MIN_RECORDS and len(counts):
+            cpu_model = str(counts.index[0])
+            say(
+                f"{db}: {counts.get(here, 0)} usable records of this machine ({here}); "
+                f"learning from the {counts.iloc[0]} of {cpu_model}"
+            )
+    if counts.get(cpu_model, 0) < MIN_RECORDS:
+        raise UserError(
+            f"{db}: {counts.get(cpu_model, 0)} usable records of {cpu_model} (it holds {held}); "
+            "collect more with `autotune collect` or name another CPU with --cpu-model"
+        )
+    out = df[df["cpu_model"] == cpu_model].reset_index(drop=True)
+    out.attrs["cpu_model"] = cpu_model
+    return out
 
 
 def fit_surrogate(
@@ -152,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", default=DEFAULT_TRAINING, help="collect CSVs, comma-separated, or a database URL")
     ap.add_argument("--out", default=str(WEIGHTS))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--cpu-model",
+        default=None,
+        help=f"learn from the records of this CPU (default: this machine's, or with fewer than {MIN_RECORDS} "
+        "of them the CPU with the most)",
+    )
     ap.add_argument("--model", default=DEFAULT_MODEL, choices=MODELS, help="the prior's family (default boosted trees)")
     ap.add_argument("--epochs", type=int, default=200, help="the MLP's training epochs (--model mlp)")
     ap.add_argument("--modality", default=MODALITY, choices=("fused", "text", "graph"), help="encoder embedding used")
@@ -163,9 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not 0 < a.ci_missed_weight <= 1:
             raise UserError(f"--ci-missed-weight {a.ci_missed_weight:g}: give a weight above 0 and at most 1")
-        df = training_set(a.db, machine.current().cpu_model, a.ci_missed)
-        if len(df) < 20:
-            raise UserError(f"{a.db}: {len(df)} usable records on this machine; collect more (`autotune collect`)")
+        df = machine_records(a.db, a.cpu_model, a.ci_missed)
+        cpu = df.attrs["cpu_model"]
         fz = Featurizer(Embedder(cache_dir=Path(".encoder-cache"), modality=a.modality))
         df = df[fz.current(df)].reset_index(drop=True)
         sur = fit_surrogate(df, fz, a.seed, a.epochs, a.ci_missed, a.ci_missed_weight, model=a.model)
@@ -173,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "db_sha256": db_digest(a.db),
                 "encoder_sha256": hashlib.sha256(ENCODER_WEIGHTS.read_bytes()).hexdigest()[:16],
-                "cpu_model": machine.current().cpu_model,
+                "cpu_model": cpu,  # the records' CPU: this machine's, or the one it fell back to
                 "trained_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
                 "seed": a.seed,
                 "modality": a.modality,

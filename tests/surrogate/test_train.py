@@ -1,19 +1,34 @@
-"""autotune/surrogate/train.py: which records count as measured on a slowed machine."""
+"""autotune/surrogate/train.py: whose records the surrogate learns from."""
 
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
-from autotune.surrogate.train import SLOWED, slowed
+from autotune import machine
+from autotune.errors import UserError
+from autotune.surrogate.train import MIN_RECORDS, machine_records
+from autotune.trials.collect import DEFAULT_CSV
 
 
-def test_a_record_whose_baseline_ran_slow_is_marked_per_workload_and_cpu():
-    usual = [0.100, 0.101, 0.099, 0.100, 0.102]
-    rows = [dict(kernel="k", size="SMALL", cpu_model="A", baseline_s=b) for b in usual]
-    rows.append(dict(kernel="k", size="SMALL", cpu_model="A", baseline_s=0.100 * SLOWED * 1.05))  # slowed
-    rows.append(dict(kernel="k", size="SMALL", cpu_model="A", baseline_s=0.100 * SLOWED * 0.95))  # drift, kept
-    rows.append(dict(kernel="k", size="MEDIUM", cpu_model="A", baseline_s=1.0))  # its own workload: alone
-    rows.append(dict(kernel="k", size="SMALL", cpu_model="B", baseline_s=0.5))  # another CPU's usual time
-    rows.append(dict(kernel="k", size="SMALL", cpu_model="A", baseline_s=None))  # no time: nothing to say
-    flags = slowed(pd.DataFrame(rows))
-    assert flags.tolist() == [False] * 5 + [True, False, False, False, False] and flags.dtype == bool
+def test_records_of_one_cpu_this_machines_when_it_has_enough(tmp_path):
+    data = pd.read_csv(DEFAULT_CSV, dtype=str, keep_default_na=False)
+    recorded = data["cpu_model"].value_counts().index[0]
+    said = []
+    df = machine_records(DEFAULT_CSV, say=said.append)  # none of this machine's: the CPU with the most
+    assert df.attrs["cpu_model"] == recorded and set(df["cpu_model"]) == {recorded}
+    assert len(said) == 1 and recorded in said[0] and machine.current().cpu_model in said[0]
+
+    here = data.copy()
+    ok = here.index[here["status"] == "ok"][: MIN_RECORDS + 5]
+    here.loc[ok, "cpu_model"] = machine.current().cpu_model
+    path = tmp_path / "two-cpus.csv"
+    here.to_csv(path, index=False)
+    said.clear()
+    mine = machine_records(path, say=said.append)
+    assert mine.attrs["cpu_model"] == machine.current().cpu_model and not said
+    assert 0 < len(mine) <= MIN_RECORDS + 5
+    assert machine_records(path, recorded, say=said.append).attrs["cpu_model"] == recorded
+
+    with pytest.raises(UserError, match="usable records of Imaginary CPU.*--cpu-model"):
+        machine_records(path, "Imaginary CPU")
