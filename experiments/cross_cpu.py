@@ -76,7 +76,8 @@ def compare(p: pd.DataFrame, draws: int = 50, seed: int = 0) -> pd.DataFrame:
                 "baseline b/a": float(np.median(g["baseline_s_b"].astype(float) / g["baseline_s_a"].astype(float))),
             }
         )
-    return pd.DataFrame(rows)
+    cols = ["kernel", "size", "configs", "spearman", "expected", "median |Δ speedup|", "same side of 1", "decided"]
+    return pd.DataFrame(rows, columns=[*cols, "baseline b/a"])
 
 
 def report(res: pd.DataFrame, p: pd.DataFrame, a: str, b: str, db: str, cmd: str) -> str:

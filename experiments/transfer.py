@@ -91,7 +91,7 @@ VARIANTS = [
 
 
 def load(db: str, kernels: set[str] | None = None, cpu_model: str | None = None) -> pd.DataFrame:
-    """Training rows of one CPU (`train.machine_records`: this machine's, or the CPU with the most records)
+    """Training rows of one CPU (`train.machine_records`: by default the CPU with the most records)
     whose space still expresses them, with anchors and groups; `attrs["cpu_model"]` names the CPU."""
     df = machine_records(db, cpu_model)
     cpu = df.attrs["cpu_model"]
@@ -279,7 +279,7 @@ def summary(res: pd.DataFrame, pooled: pd.DataFrame, variants: list[Variant] | N
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", default=DEFAULT_TRAINING, help="collect CSVs, comma-separated")
-    ap.add_argument("--cpu-model", default=None, help="whose records (default: this machine's, else the most)")
+    ap.add_argument("--cpu-model", default=None, help="whose records (default: the CPU with the most)")
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--members", type=int, default=5)

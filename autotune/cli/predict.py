@@ -36,6 +36,8 @@ def cmd_predict(a: argparse.Namespace) -> int:
         return 0
     from rich.table import Table
 
+    from autotune import machine
+
     t = Table(
         title=f"{kernel.path.name}: zero-shot ranking of {a.pool} configurations near the default (none timed)",
         caption="ranked by the lower bound (mean - 1 sd); confident: even the lower bound beats the program as given",
@@ -48,6 +50,12 @@ def cmd_predict(a: argparse.Namespace) -> int:
         sure = "yes" if row.confident else "no"
         t.add_row(str(i), f"{row.predicted_speedup:.2f}x", f"{row.low:.2f}-{row.high:.2f}", sure, ir, changed)
     console().print(t)
+    here, learned = machine.current().cpu_model, table.attrs.get("trained_on")
+    if learned and learned != here:
+        console().print(
+            f"The surrogate learned from records of {learned}; this machine is {here}, where speedups may "
+            "differ: `autotune collect` here, then `python -m autotune.surrogate.train`, gives it this machine's."
+        )
     if not table["confident"].any():
         console().print(
             "No configuration is predicted faster than the program as given with confidence: "

@@ -56,7 +56,8 @@ def rank(
     (the ensemble's standard deviation of log speedup), `confident` (`low` above 1: faster than
     the untransformed program even at one spread down), `changed`, `config`, `embedded` (False
     for a variant whose IR could not be built: the full prior has no embedding to read for it,
-    so its prediction comes from the knob-only prior).
+    so its prediction comes from the knob-only prior). `attrs["trained_on"]`: the CPU whose records
+    the surrogate learned from.
     """
     from autotune.surrogate.scorer import EMBED_TOP
     from autotune.variant import make_variant
@@ -95,4 +96,6 @@ def rank(
                 "embedded": not no_emb[j],  # False: no IR for this variant, knob-only prediction
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["trained_on"] = sc.sur.meta.get("cpu_model")  # whose records the surrogate learned from
+    return out

@@ -3,8 +3,8 @@
     python -m autotune.surrogate.train [--db autotune/data/generated.csv,autotune/data/measurements.csv]
 
 Only records measured on one CPU model are used (speedups do not transfer
-between machines): this machine's, or where it has too few another's, said and kept in the
-surrogate's meta (`--cpu-model` names one); only verified `ok` ones (failures carry no speedup), and only
+between machines): by default the CPU with the most records, said when it is not this machine
+and kept in the surrogate's meta (`--cpu-model` chooses); only verified `ok` ones (failures carry no speedup), and only
 of kernels the featurizer can rebuild from a name (the suite's and the generator's,
 `Workload.named`): a record of a user's own program from `autotune run` names a file
 that may be gone. Every workload also gets its default configuration as an anchor at
@@ -75,28 +75,29 @@ def training_set(db: Path | str, cpu_model: str | None = None, ci_missed: str = 
     return latest_clean(df)
 
 
-MIN_RECORDS = 20  # fewer records of this machine than this: learn from another CPU's
+MIN_RECORDS = 20  # fewer usable records of the CPU learned from than this: refused
 
 
 def machine_records(db: Path | str, cpu_model: str | None = None, ci_missed: str = "keep", say=print):
-    """`training_set` of one CPU: `cpu_model`, else this machine's, else (fewer than MIN_RECORDS of it,
-    said through `say`) the CPU with the most records. The frame's `attrs["cpu_model"]` names it.
+    """`training_set` of one CPU: `cpu_model`, else the CPU with the most usable records (this machine's
+    where it has as many as any; another's is said through `say`). `attrs["cpu_model"]` names it.
 
-    Why a fallback: the shipped data were recorded on one machine, and a surrogate trained on another
-    CPU's records is the prior every user on other hardware starts from; which CPU it learned from is
-    said, and kept in the surrogate's meta.
+    Why the most, not always this machine's: a few hundred records of a new machine teach less than
+    thousands of a similar one's (results/cross_cpu.md compares two); a user whose own collection
+    outgrows the shipped one learns from it by default, and `--cpu-model` chooses either way. Which
+    CPU it learned from is kept in the surrogate's meta, and `autotune predict` says when it is not
+    this machine.
     """
     df = training_set(db, None, ci_missed)
     counts = df["cpu_model"].value_counts()
     held = ", ".join(f"{n} of {c!r}" for c, n in counts.items()) or "none"
     if cpu_model is None:
         here = machine.current().cpu_model
-        cpu_model = here
-        if counts.get(here, 0) < MIN_RECORDS and len(counts):
-            cpu_model = str(counts.index[0])
+        cpu_model = here if len(counts) == 0 or counts.get(here, 0) >= counts.iloc[0] else str(counts.index[0])
+        if cpu_model != here:
             say(
-                f"{db}: {counts.get(here, 0)} usable records of this machine ({here}); "
-                f"learning from the {counts.iloc[0]} of {cpu_model}"
+                f"{db}: learning from the {counts.iloc[0]} usable records of {cpu_model}, "
+                f"not the {counts.get(here, 0)} of this machine ({here}); --cpu-model chooses"
             )
     if counts.get(cpu_model, 0) < MIN_RECORDS:
         raise UserError(
@@ -167,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--cpu-model",
         default=None,
-        help=f"learn from the records of this CPU (default: this machine's, or with fewer than {MIN_RECORDS} "
-        "of them the CPU with the most)",
+        help="learn from the records of this CPU (default: the CPU with the most usable records, this "
+        "machine's where it has as many)",
     )
     ap.add_argument("--model", default=DEFAULT_MODEL, choices=MODELS, help="the prior's family (default boosted trees)")
     ap.add_argument("--epochs", type=int, default=200, help="the MLP's training epochs (--model mlp)")

@@ -14,9 +14,10 @@ twice.
 
 Each record goes to the measurement database too (`autotune.trials.db`, when
 the caller gives `Database` an appender): there with what the CSV has no column
-for (the source hash of the kernel, the whole machine, the load, the stop
-reason). The CSV stays byte-identical to what collect always wrote: it is the
-training file committed in git.
+for (the source hash of the kernel, the whole machine, the stop reason). The
+CSV is the training file committed in git; since 2026-12-02 it also keeps the
+load seen before and during each measurement (the database under .autotune/ is
+not committed, and a new checkout starts without it).
 
 The command line (`autotune collect`) lives in the CLI package; this module
 holds what it runs: `suite_tasks`, `collect` and `SIGNALS`, and re-exports the record format

@@ -57,6 +57,11 @@ FIELDS = [
     "compiler",
     "seed",
     "time_utc",
+    # added on 2026-12-02 (a CSV of before is widened when collect next opens it, these cells empty):
+    # the database at .autotune/ is not committed and went with the checkout, so the CSV keeps the load too
+    "load_before",
+    "load_during",
+    "under_load",
 ]
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # time_utc
 
@@ -68,7 +73,7 @@ class Database:
     def __init__(self, csv_path: Path, store: Appender | None = None) -> None:
         self.csv_path = csv_path
         self.journal_path = csv_path.with_suffix(".journal")
-        self.recorder = Recorder(csv_path, FIELDS)
+        self.recorder = Recorder(csv_path, FIELDS, extend=True)
         self.store = store
         self._storage = None
 
@@ -181,6 +186,9 @@ def record(workload: Workload, index: int, m: Measurement, ir_hash: str, seed: i
         "compiler": (mach.get("compilers") or {}).get("clang", ""),
         "seed": seed,
         "time_utc": time.strftime(TIME_FORMAT, time.gmtime()),
+        "load_before": "" if m.load_before is None else f"{m.load_before:.3f}",
+        "load_during": "" if m.load_during is None else f"{m.load_during:.3f}",
+        "under_load": int(m.under_load),
     }
 
 

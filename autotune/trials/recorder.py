@@ -23,6 +23,7 @@ their numbers themselves, so the files stay byte-identical to what they were.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from autotune.errors import UserError
-from encoder.atomic import atomic_write_text, drop_partial_line
+from encoder.atomic import atomic_write_bytes, atomic_write_text, drop_partial_line
 
 __all__ = ["Recorder", "RecordingMismatch", "Same", "read_rows", "same_cpu"]
 
@@ -97,6 +98,9 @@ class Recorder:
     with_meta: the recording keeps a JSON beside it (`path.with_suffix(".json")`); an existing
     CSV without it is refused, and `checks` are made against it. Without a JSON, `checks` must
     be empty.
+    extend: a CSV whose columns are the first of `fields` (a recording of an earlier version, before
+    columns were added at the end) is rewritten once, at once, with the new header and its rows'
+    new cells empty; without it, such a CSV is refused like any other header.
     Raises RecordingMismatch before touching the file when a check fails.
     """
 
@@ -108,6 +112,7 @@ class Recorder:
         *,
         with_meta: bool = False,
         checks: Sequence[Same] = (),
+        extend: bool = False,
     ) -> None:
         if checks and not with_meta:
             raise ValueError("checks are made against the JSON beside the CSV: pass with_meta=True")
@@ -120,7 +125,7 @@ class Recorder:
         if self.path.exists():
             if with_meta:
                 self.meta = self._check(checks)
-            self._check_columns()
+            self._check_columns(extend)
             drop_partial_line(self.path)  # a row cut mid-line
             self.rows = self._read_complete()  # ... or cut after a newline inside a quoted field
         self.keys: set[Hashable] = {key(r) for r in self.rows} if key is not None else set()
@@ -134,8 +139,9 @@ class Recorder:
                 raise RecordingMismatch(c.message.format(path=self.path, was=c.recorded(meta), now=c.value))
         return meta
 
-    def _check_columns(self) -> None:
-        """Appending under another header would shift every column: refuse (a torn header is repaired instead)."""
+    def _check_columns(self, extend: bool = False) -> None:
+        """Appending under another header would shift every column: refuse (a torn header is repaired instead),
+        or with `extend`, widen a header that is the start of this one (`_widen`)."""
         with self.path.open("rb") as f:
             first = f.readline()
         if not first.endswith(b"\n"):
@@ -143,12 +149,28 @@ class Recorder:
         header = tuple(next(csv.reader([first.decode()])))
         if header == self.fields:
             return
+        if extend and len(header) < len(self.fields) and self.fields[: len(header)] == header:
+            self._widen(len(header))
+            return
         i = next(i for i in range(max(len(header), len(self.fields))) if header[i : i + 1] != self.fields[i : i + 1])
         was, now = (h[i] if i < len(h) else None for h in (header, self.fields))
         raise RecordingMismatch(
             f"{self.path}: recorded with other columns (column {i + 1}: {was!r} there, {now!r} here); "
             "move it away to record afresh"
         )
+
+    def _widen(self, had: int) -> None:
+        """Rewrite the file under this header, each complete row with its new cells empty (one atomic
+        replace: a kill leaves the old file or the new one). A torn last row is dropped, as a resume would."""
+        drop_partial_line(self.path)
+        with self.path.open(newline="") as f:
+            rows = [r for r in csv.reader(f) if r][1:]
+        rows = [r for r in rows if len(r) == had]  # a row torn after a newline in a quoted field: cut off
+        buf = io.StringIO(newline="")
+        w = csv.writer(buf)
+        w.writerow(self.fields)
+        w.writerows(r + [""] * (len(self.fields) - had) for r in rows)
+        atomic_write_bytes(self.path, buf.getvalue().encode("utf-8"))
 
     def _read_complete(self) -> list[Row]:
         """The rows on disk; a last row torn after a newline inside a quoted field is cut off too.

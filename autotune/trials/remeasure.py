@@ -7,11 +7,13 @@ each as a new record with the original's index, seed and configuration, to the s
 is rewritten (the first record stays, and `quality.latest_clean` decides which one is learned from).
 
 Measured again: every configuration of the chosen workloads recorded `ok` and verified that has no
-record of this machine's CPU not marked slowed, and that the workload's space still expresses
-unchanged. Within a workload, those whose only records are slowed come first, then the rest by
-index; the workloads take turns, batch by batch (`--batch`, sharing the baseline's runs as collect
-does), in a seeded order, so a stop leaves each workload partly covered rather than some whole and
-the rest untouched. A rerun goes on where it stopped: what it measured is a record of this CPU.
+record of this machine's CPU but slowed ones (one that failed here is not tried again), and that
+the workload's space still expresses unchanged. Within a workload, those whose only records are
+slowed come first, then the rest by index; the workloads take turns, batch by batch (`--batch`,
+sharing the baseline's runs as collect does), in a seeded order, so a stop leaves each workload
+partly covered rather than some whole and the rest untouched. A rerun goes on where it stopped:
+what it measured is a record of this CPU. Not shared between machines (collect's claims): each
+machine measures what its own CSV lacks.
 """
 
 from __future__ import annotations
@@ -46,9 +48,12 @@ def targets(db: Database, workloads: list[Workload], cpu_model: str) -> dict[Wor
     rows = pd.DataFrame(db.records)
     if rows.empty:
         return {}
-    ok = rows[(rows["status"] == "ok") & (rows["verified"] == "1")].copy()
+    good = (rows["status"] == "ok") & (rows["verified"] == "1")
+    ok = rows[good].copy()
     ok["slowed"] = slowed(ok)
-    here = ok[(ok["cpu_model"] == cpu_model) & ~ok["slowed"]]
+    # done here: a record of this CPU that is not `ok` and slowed (one that failed here is not retried either)
+    slowed_here = ok.index[ok["slowed"].to_numpy()]
+    here = rows[(rows["cpu_model"] == cpu_model) & ~rows.index.isin(slowed_here)]
     clean_here = set(zip(here["kernel"], here["size"], here["config_key"], strict=True))
     out: dict[Workload, list[Target]] = {}
     for w in workloads:

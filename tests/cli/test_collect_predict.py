@@ -53,3 +53,16 @@ def test_predict_proposes_only_configurations_near_the_default():
     pool = candidate_pool(space, 60, seed=1)
     assert len(pool) == 60
     assert all(1 <= len(space.changed(c)) <= MAX_CHANGED for c in pool)
+
+
+def test_predict_says_when_the_surrogate_learned_from_another_cpu():
+    from autotune import machine
+    from autotune.surrogate.scorer import WEIGHTS, Surrogate
+
+    if not WEIGHTS.exists():
+        pytest.skip("no shipped surrogate")
+    learned = Surrogate.load(WEIGHTS).meta.get("cpu_model")
+    r = autotune("predict", str(KERNELS / "jacobi-1d.c"), "-D", "MINI_DATASET", "--top", "2", "--pool", "10")
+    assert r.returncode == 0, r.stderr
+    said = "The surrogate learned from records of" in " ".join(r.stdout.split())
+    assert said == (learned != machine.current().cpu_model)

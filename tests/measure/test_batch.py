@@ -40,7 +40,8 @@ def test_a_batch_gives_each_candidate_its_own_status_and_statistics(cache_dir):
         m.message for m in ms
     ]
     for m in (ms[0], ms[4]):
-        assert m.verified and m.repetitions == MIN_CI_PAIRS and m.stop_reason == "pair cap"
+        # at the cap either way: the CI met its target with the last pair (a quiet machine) or not
+        assert m.verified and m.repetitions == MIN_CI_PAIRS and m.stop_reason in ("pair cap", "ci target")
         assert len(m.baseline_times) == len(m.candidate_times) == MIN_CI_PAIRS
         assert m.ci is not None and m.ci[0] <= m.speedup <= m.ci[1]
         assert m.runs == 2 * (1 + MIN_CI_PAIRS)  # its own runs and the baseline's of its rounds

@@ -48,6 +48,12 @@ def measurement(speedup: float | None = 1.25, ci=(1.24, 1.26), status: str = "ok
     return m
 
 
+def committed_rows() -> list[dict[str, str]]:
+    from autotune.trials.recorder import read_rows
+
+    return read_rows(DEFAULT_CSV)
+
+
 def committed() -> tuple[int, int, int]:
     """The committed suite CSV's rows, ok rows and ok rows whose CI met the ±2% target (it grows)."""
     from autotune.trials.db.schema import DEFAULT_CI_TARGET, ci_met
@@ -168,7 +174,8 @@ def test_stats_count_what_the_database_holds(tmp_path):
     csvio.import_csv(store, DEFAULT_CSV)
     s = stats(store)
     n, ok, met = committed()
-    assert (s.records, s.kernels, s.without_source_hash, s.machines) == (n + 3, 2, n, 2)
+    machines = {(r["cpu_model"], r["cores"], r["compiler"]) for r in committed_rows()}  # the CSV's CPUs
+    assert (s.records, s.kernels, s.without_source_hash, s.machines) == (n + 3, 2, n, 1 + len(machines))
     assert s.by_source == {"run": 2, "measure": 1, "import": n}
     assert s.ok == ok + 2 and s.verified == ok + 2 and s.ci_met == met + 1
     assert s.first == "2026-01-02 03:04:05Z" and s.ci_halfwidth is not None

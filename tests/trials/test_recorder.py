@@ -156,3 +156,20 @@ def test_the_committed_vectorization_grid_resumes_under_its_protocol(tmp_path: P
             with_meta=True,
             checks=[Same("options", {**meta["options"], "seed": 1}, "{path}: other options")],
         )
+
+
+def test_a_recording_of_fewer_leading_columns_is_widened_once_when_asked(tmp_path: Path):
+    path = tmp_path / "r.csv"
+    old = b'name,value\r\na,"1,5"\r\nb,2\r\nc,'  # the last row torn by a kill
+    for fields in (("name", "value", "note"), ("value", "name", "note")):  # not the start of the header: refused
+        path.write_bytes(old)
+        with pytest.raises(RecordingMismatch):
+            Recorder(path, fields)
+        assert path.read_bytes() == old
+    with pytest.raises(RecordingMismatch):
+        Recorder(path, ("value", "name", "note"), extend=True)
+    rec = Recorder(path, ("name", "value", "note"), extend=True)
+    assert path.read_bytes() == b'name,value,note\r\na,"1,5",\r\nb,2,\r\n'
+    assert rec.rows == [{"name": "a", "value": "1,5", "note": ""}, {"name": "b", "value": "2", "note": ""}]
+    rec.append({"name": "d", "value": 4, "note": "new"})
+    assert Recorder(path, ("name", "value", "note"), extend=True).rows[-1] == {"name": "d", "value": "4", "note": "new"}

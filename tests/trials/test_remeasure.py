@@ -22,12 +22,14 @@ def test_slowed_and_other_cpu_records_are_measured_again_once(tmp_path, monkeypa
     rows = read_rows(first)
     assert all(r["status"] == "ok" for r in rows)  # jacobi-1d's knobs always build and verify
     rows[4]["cpu_model"] = "Another CPU"  # recorded elsewhere
+    rows[5]["cpu_model"] = "Another CPU"  # ... and failed here: not tried again
+    failed_here = {**rows[5], "cpu_model": machine.current().cpu_model, "status": "runtime_error", "speedup": ""}
     rows[1]["baseline_s"] = f"{float(rows[1]['baseline_s']) * 10:.6g}"  # its baseline ran 10x slow here
     out = tmp_path / "m.csv"
     with out.open("w", newline="") as f:
         w = csv.DictWriter(f, col.FIELDS)
         w.writeheader()
-        w.writerows(rows)
+        w.writerows([*rows, failed_here])
 
     todo = targets(col.Database(out), work, machine.current().cpu_model)[work[0]]
     # the draw whose only record is slowed first, then the one only another CPU has
@@ -35,12 +37,12 @@ def test_slowed_and_other_cpu_records_are_measured_again_once(tmp_path, monkeypa
 
     seen = []
     assert remeasure(work, col.Database(out), options=quick, on_record=seen.append) == 2
-    again = read_rows(out)[6:]
+    again = read_rows(out)[7:]
     assert [(r["index"], r["config_key"], r["seed"]) for r in again] == [
         (rows[i]["index"], rows[i]["config_key"], "2") for i in (1, 4)
     ]
     assert all(r["cpu_model"] == machine.current().cpu_model and r["status"] == "ok" for r in again)
     assert [r["config_key"] for r in seen] == [r["config_key"] for r in again]
     assert _journal_trials(out) == 2  # the journal holds what this file's runs appended
-    assert read_rows(out)[:6] == rows  # nothing rewritten
+    assert read_rows(out)[:7] == [*rows, failed_here]  # nothing rewritten
     assert remeasure(work, col.Database(out), options=quick) == 0  # a rerun has nothing left to do

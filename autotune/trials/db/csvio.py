@@ -73,9 +73,9 @@ def entry_of_row(row: Mapping[str, str], source: str = "import") -> dict[str, An
         "stop_reason": None,
         "ci_target": DEFAULT_CI_TARGET,
         "ci_met": ci_met(speedup, lo, hi, DEFAULT_CI_TARGET) if row["status"] == "ok" else None,
-        "under_load": None,
-        "load_before": None,
-        "load_during": None,
+        "under_load": None if not row.get("under_load") else row["under_load"] == "1",
+        "load_before": _num(row.get("load_before") or ""),
+        "load_during": _num(row.get("load_during") or ""),
         **machine_columns(mach),
         "study": None,
         "trial": None,
@@ -110,6 +110,9 @@ def row_of_entry(r: Mapping[str, Any]) -> dict[str, str]:
         "compiler": r["compiler"] or "",
         "seed": "" if r["seed"] is None else str(r["seed"]),
         "time_utc": r["created"].strftime(TIME_FORMAT),
+        "load_before": _fmt(r["load_before"], ".3f"),
+        "load_during": _fmt(r["load_during"], ".3f"),
+        "under_load": "" if r["under_load"] is None else str(int(bool(r["under_load"]))),
     }
 
 
@@ -124,7 +127,8 @@ def read_collect_csv(path: Path) -> list[dict[str, Any]]:
         raise UserError(f"{path}: no such file; give a CSV written by `autotune collect`")
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
-        if tuple(reader.fieldnames or ()) != tuple(FIELDS):
+        columns = tuple(reader.fieldnames or ())
+        if columns not in (tuple(FIELDS), tuple(FIELDS[: FIELDS.index("load_before")])):  # now or before 2026-12-02
             raise UserError(f"{path}: not a collect CSV (its columns are not those of autotune/data/README.md)")
         out = []
         for row in reader:
@@ -134,7 +138,7 @@ def read_collect_csv(path: Path) -> list[dict[str, Any]]:
             except (ValueError, TypeError) as exc:
                 raise UserError(f"{where}: cannot read this row ({exc}); repair or remove it") from None
             back = row_of_entry(rec)
-            diff = [k for k in FIELDS if back[k] != row[k]]
+            diff = [k for k in columns if back[k] != row[k]]
             if diff:
                 raise UserError(
                     f"{where}: column {diff[0]} ({row[diff[0]]!r}) would not come back as written "
