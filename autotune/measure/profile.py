@@ -33,6 +33,7 @@ import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from autotune import machine
 from autotune.build import Builder, compilers
 from autotune.build.cache import compile_once
 from autotune.kernel import Kernel
@@ -167,11 +168,13 @@ def profile(kernel: Kernel, space: Space, builder: Builder | None = None) -> Omp
     None where the program does not compile or does not run libomp. The counts of a binary do not
     change; its times are a few runs', which is all the surrogate needs to tell a 1 ms loop from a
     1 s one and a program that scales from one that does not, unless other work shared the CPUs:
-    such a profile is used but not kept, so a later call on a quiet machine measures it again.
+    such a profile is used but not kept, so a later call on a quiet machine measures it again. The
+    cache key names the CPU too: a cache carried to another machine is measured again there.
     """
     variant = make_variant(kernel, space, space.default())
     threads = int(variant.env.get("OMP_NUM_THREADS", "0") or 0)
-    key = f"{variant.build_key(kernel)}-{threads}-v{VERSION}"
+    cpu = hashlib.sha256(machine.current().cpu_model.encode()).hexdigest()[:8]  # times are this CPU's
+    key = f"{variant.build_key(kernel)}-{threads}-{cpu}-v{VERSION}"
     path = cache_dir("profiles") / f"{key}.json"
     if path.exists():
         saved = json.loads(path.read_text())

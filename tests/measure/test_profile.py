@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import pytest
 
+from autotune import machine
 from autotune.kernel import Kernel
 from autotune.measure import profile as prof
 from autotune.space.discover import build_space
@@ -46,7 +48,7 @@ def _kernel(tmp_path, text: str) -> Kernel:
 
 
 @needs_clang
-def test_a_run_counts_the_forks_loops_and_iterations_of_the_program(tmp_path, cache):
+def test_a_run_counts_the_forks_loops_and_iterations_of_the_program(tmp_path, cache, monkeypatch):
     k = _kernel(tmp_path, FORKS)
     space = build_space(k)
     p = prof.profile(k, space)
@@ -60,6 +62,15 @@ def test_a_run_counts_the_forks_loops_and_iterations_of_the_program(tmp_path, ca
     assert row["s_per_fork_log10"] == pytest.approx((math.log10(0.01 / 37) + 6) / 6, rel=1e-5)
     if p.busy <= 0.25:  # kept for the next call (a profile taken beside other work is measured again)
         assert list((cache / "profiles").glob("*.json")) and prof.profile(k, space) == p
+        tag = {cpu: hashlib.sha256(cpu.encode()).hexdigest()[:8] for cpu in (machine.current().cpu_model, "Other")}
+        before = {f.name for f in (cache / "profiles").glob("*.json")}
+        assert all(tag[machine.current().cpu_model] in n for n in before)
+        other = machine.Machine(**{**machine.current().to_dict(), "cpu_model": "Other"})
+        monkeypatch.setattr(machine, "current", lambda: other)  # a cache carried to another CPU is not read
+        again = prof.profile(k, space)
+        new = {f.name for f in (cache / "profiles").glob("*.json")} - before
+        assert again is not None and all(tag["Other"] in n for n in new)
+        assert new or again.busy > 0.25  # measured again there, and kept unless the machine was busy
 
 
 @needs_clang
