@@ -50,9 +50,10 @@ from autotune.surrogate.data import Featurizer, with_anchors
 from autotune.surrogate.features import CONTEXT, COUNT_NAMES, NAMES, PROFILE
 from autotune.surrogate.groups import folds, leaks, with_groups
 from autotune.surrogate.scorer import MODALITY, fit_prior
-from autotune.surrogate.train import DEFAULT_TRAINING, db_digest, machine_records
+from autotune.surrogate.train import DEFAULT_TRAINING, db_digest, machine_records, training_set
 from experiments import transfer_report
 from experiments.ceiling import ceiling_line
+from experiments.cpu_split import cpu_rows, on_cpu
 from experiments.provenance import ROOT, git_commit, machine_line, now, weights_digest
 from experiments.report import markdown_table, spearman
 from experiments.transfer_report import database_lines
@@ -69,6 +70,7 @@ class Variant:
     columns: str = "all"  # all | no-counts | no-profile | counts | knobs | knobs-no-context
     own_set: bool = False  # train only on the held-out kernels' own kernel set (suite or generated)
     objective: str = "huber"  # the trees' loss: huber (pointwise) or a ranking within each workload
+    cpus: str = "all"  # with a target CPU (`run(target=)`): all | target | other | equal (all, cut to target's count)
 
 
 VARIANTS = [
@@ -90,11 +92,15 @@ VARIANTS = [
 ]
 
 
+ALL_CPUS = "all"  # `load(cpu_model=)`: every CPU's records (experiments.pooled_cpu)
+
+
 def load(db: str, kernels: set[str] | None = None, cpu_model: str | None = None) -> pd.DataFrame:
-    """Training rows of one CPU (`train.machine_records`: by default the CPU with the most records)
-    whose space still expresses them, with anchors and groups; `attrs["cpu_model"]` names the CPU."""
-    df = machine_records(db, cpu_model)
-    cpu = df.attrs["cpu_model"]
+    """Training rows of one CPU (`train.machine_records`: by default the CPU with the most records;
+    ALL_CPUS: every CPU's) whose space still expresses them, with anchors and groups; `attrs["cpu_model"]`
+    names the CPU."""
+    df = training_set(db) if cpu_model == ALL_CPUS else machine_records(db, cpu_model)
+    cpu = df.attrs.get("cpu_model", ALL_CPUS)
     if kernels is not None:
         df = df[df["kernel"].isin(kernels)].reset_index(drop=True)
     fz = Featurizer(None)  # its spaces serve both the filter and the anchors
@@ -193,8 +199,12 @@ def run(
     suite_folds: int,
     jobs: int = 1,
     variants: list[Variant] | None = None,
+    target: str | None = None,
 ):
     """Every variant and seed on every fold: per-workload rows and per-template pooled correlations.
+
+    `target`: score only this CPU's records (and the anchors), and let each variant's `cpus` choose
+    which CPUs' records it trains on (experiments.pooled_cpu); None scores every record.
 
     `jobs` > 1 fits folds in that many processes (forked: they share `df` and `X`); each model
     fits on one torch thread either way, so the numbers do not depend on `jobs`.
@@ -207,7 +217,9 @@ def run(
         leak = leaks(df, fold, by)
         if leak:  # the split itself is wrong: stop rather than report memory as transfer
             raise SystemExit(f"fold {fold.name}: held-out rows leak into training ({'; '.join(leak)})")
-    _SHARED.update(df=df, X=X, seeds=seeds, epochs=epochs, members=members, variants=variants or VARIANTS)
+    _SHARED.update(
+        df=df, X=X, seeds=seeds, epochs=epochs, members=members, variants=variants or VARIANTS, target=target
+    )
     rows, pooled = [], []
     if jobs > 1:
         import multiprocessing as mp
@@ -234,7 +246,8 @@ def _fold(item) -> tuple[list[dict], list[dict]]:
     torch.set_num_threads(1)
     y = df["log_speedup"].to_numpy(float)
     groups = (df["kernel"] + "@" + df["size"]).to_numpy()
-    scored = fold.test[~df["slowed"].to_numpy()[fold.test]]  # trained on, never scored (training_set.slowed)
+    on_target = on_cpu(df, _SHARED["target"])
+    scored = fold.test[~df["slowed"].to_numpy()[fold.test] & on_target[fold.test]]  # slowed: trained on, not scored
     test = df.iloc[scored]
     rows, pooled = [], []
     for v in _SHARED["variants"]:
@@ -243,14 +256,15 @@ def _fold(item) -> tuple[list[dict], list[dict]]:
         if v.own_set:  # does the other kernel set help? (the generator's kernels the suite's, and back)
             train = train[df["kernel_set"].to_numpy()[train] == test["kernel_set"].iloc[0]]
         for seed in range(seeds):
+            rows_cpu = cpu_rows(df, train, on_target, v.cpus, seed)
             prior = fit_prior(
-                Xv[train],
-                y[train],
+                Xv[rows_cpu],
+                y[rows_cpu],
                 v.model,
                 tail,
                 seed,
                 members,
-                groups[train],
+                groups[rows_cpu],
                 epochs=epochs,
                 rank=v.rank,
                 objective=v.objective,
