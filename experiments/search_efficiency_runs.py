@@ -172,7 +172,7 @@ def train_heldout(
         sur = Surrogate.load(out)
         if all(sur.meta.get(k) == v for k, v in want.items() if not (pin and k == "db_sha256")):
             return sur
-    df = machine_records(db)  # the CPU with the most records (this machine's where it has as many)
+    df = machine_records(db)  # every CPU's records (results/pooled_cpu.md)
     df = df[~df["kernel"].isin(held_out)].reset_index(drop=True)
     df = df[featurizer.current(df)].reset_index(drop=True)  # as train.py: records the space can still express
     sur = fit_surrogate(df, featurizer, seed=seed, epochs=epochs)

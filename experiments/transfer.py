@@ -3,7 +3,7 @@
     python -m experiments.transfer [--seeds 2] [--epochs 60] [--members 5]
 
 Data: the committed collect CSVs (`autotune/data/generated.csv`: the generator's kernels;
-`autotune/data/measurements.csv`: the suite), verified `ok` records of this CPU model, each
+`autotune/data/measurements.csv`: the suite), verified `ok` records of every CPU (`--cpu-model`: one CPU's), each
 workload (kernel and size) with its default configuration added at speedup 1 (the anchor every
 speedup is measured against; `autotune.surrogate.data.with_anchors`).
 
@@ -50,7 +50,7 @@ from autotune.surrogate.data import Featurizer, with_anchors
 from autotune.surrogate.features import CONTEXT, COUNT_NAMES, NAMES, PROFILE
 from autotune.surrogate.groups import folds, leaks, with_groups
 from autotune.surrogate.scorer import MODALITY, fit_prior
-from autotune.surrogate.train import DEFAULT_TRAINING, db_digest, machine_records, training_set
+from autotune.surrogate.train import DEFAULT_TRAINING, db_digest, machine_records
 from experiments import transfer_report
 from experiments.ceiling import ceiling_line
 from experiments.cpu_split import cpu_rows, on_cpu
@@ -96,11 +96,10 @@ ALL_CPUS = "all"  # `load(cpu_model=)`: every CPU's records (experiments.pooled_
 
 
 def load(db: str, kernels: set[str] | None = None, cpu_model: str | None = None) -> pd.DataFrame:
-    """Training rows of one CPU (`train.machine_records`: by default the CPU with the most records;
-    ALL_CPUS: every CPU's) whose space still expresses them, with anchors and groups; `attrs["cpu_model"]`
-    names the CPU."""
-    df = training_set(db) if cpu_model == ALL_CPUS else machine_records(db, cpu_model)
-    cpu = df.attrs.get("cpu_model", ALL_CPUS)
+    """Training rows (`train.machine_records`: every CPU's, as ALL_CPUS, or `cpu_model`'s alone) whose space
+    still expresses them, with anchors and groups; `attrs["cpu_model"]` names the CPUs."""
+    df = machine_records(db, None if cpu_model == ALL_CPUS else cpu_model)
+    cpu = df.attrs["cpu_model"]
     if kernels is not None:
         df = df[df["kernel"].isin(kernels)].reset_index(drop=True)
     fz = Featurizer(None)  # its spaces serve both the filter and the anchors
@@ -293,7 +292,7 @@ def summary(res: pd.DataFrame, pooled: pd.DataFrame, variants: list[Variant] | N
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", default=DEFAULT_TRAINING, help="collect CSVs, comma-separated")
-    ap.add_argument("--cpu-model", default=None, help="whose records (default: the CPU with the most)")
+    ap.add_argument("--cpu-model", default=None, help="one CPU's records (default: every CPU's)")
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--members", type=int, default=5)

@@ -37,6 +37,7 @@ def cmd_predict(a: argparse.Namespace) -> int:
     from rich.table import Table
 
     from autotune import machine
+    from autotune.surrogate.train import CPU_SEPARATOR
 
     t = Table(
         title=f"{kernel.path.name}: zero-shot ranking of {a.pool} configurations near the default (none timed)",
@@ -51,7 +52,7 @@ def cmd_predict(a: argparse.Namespace) -> int:
         t.add_row(str(i), f"{row.predicted_speedup:.2f}x", f"{row.low:.2f}-{row.high:.2f}", sure, ir, changed)
     console().print(t)
     here, learned = machine.current().cpu_model, table.attrs.get("trained_on")
-    if learned and learned != here:
+    if learned and here not in learned.split(CPU_SEPARATOR):
         console().print(
             f"The surrogate learned from records of {learned}; this machine is {here}, where speedups may "
             "differ: `autotune collect` here, then `python -m autotune.surrogate.train`, gives it this machine's."

@@ -2,9 +2,8 @@
 
     python -m autotune.surrogate.train [--db autotune/data/generated.csv,autotune/data/measurements.csv]
 
-Only records measured on one CPU model are used (speedups do not transfer
-between machines): by default the CPU with the most records, said when it is not this machine
-and kept in the surrogate's meta (`--cpu-model` chooses); only verified `ok` ones (failures carry no speedup), and only
+Records of every CPU are used by default (`--cpu-model` keeps one CPU's; results/pooled_cpu.md
+measures why), their CPUs kept in the surrogate's meta; only verified `ok` ones (failures carry no speedup), and only
 of kernels the featurizer can rebuild from a name (the suite's and the generator's,
 `Workload.named`): a record of a user's own program from `autotune run` names a file
 that may be gone. Every workload also gets its default configuration as an anchor at
@@ -78,35 +77,40 @@ def training_set(db: Path | str, cpu_model: str | None = None, ci_missed: str = 
 MIN_RECORDS = 20  # fewer usable records of the CPU learned from than this: refused
 
 
-def machine_records(db: Path | str, cpu_model: str | None = None, ci_missed: str = "keep", say=print):
-    """`training_set` of one CPU: `cpu_model`, else the CPU with the most usable records (this machine's
-    where it has as many as any; another's is said through `say`). `attrs["cpu_model"]` names it.
+CPU_SEPARATOR = "; "  # between the CPU names of a surrogate trained on several (meta "cpu_model")
 
-    Why the most, not always this machine's: a few hundred records of a new machine teach less than
-    thousands of a similar one's (results/cross_cpu.md compares two); a user whose own collection
-    outgrows the shipped one learns from it by default, and `--cpu-model` chooses either way. Which
-    CPU it learned from is kept in the surrogate's meta, and `autotune predict` says when it is not
-    this machine.
+
+def machine_records(db: Path | str, cpu_model: str | None = None, ci_missed: str = "keep", say=print):
+    """`training_set` of every CPU (default) or of `cpu_model` alone. `attrs["cpu_model"]` names the CPUs
+    learned from, most records first, joined by CPU_SEPARATOR; `say` is told when this machine is not
+    among them.
+
+    Why every CPU by default: speedups of one configuration on two CPUs agree closely, not exactly
+    (results/cross_cpu.md: Spearman 0.85 against 0.92 for two measurements on one), and scored on one
+    CPU's records of held-out kernels, trees trained on every CPU's records rank as well as on that CPU's
+    alone for the suite and better for held-out generator templates; the other CPU's alone rank worse
+    (results/pooled_cpu.md). A configuration measured on both is learned from twice, once per CPU.
+    `--cpu-model` keeps one CPU's records; which CPUs it learned from is in the surrogate's meta, and
+    `autotune predict` says when this machine is not among them.
     """
     df = training_set(db, None, ci_missed)
     counts = df["cpu_model"].value_counts()
     held = ", ".join(f"{n} of {c!r}" for c, n in counts.items()) or "none"
-    if cpu_model is None:
-        here = machine.current().cpu_model
-        cpu_model = here if len(counts) == 0 or counts.get(here, 0) >= counts.iloc[0] else str(counts.index[0])
-        if cpu_model != here:
-            say(
-                f"{db}: learning from the {counts.iloc[0]} usable records of {cpu_model}, "
-                f"not the {counts.get(here, 0)} of this machine ({here}); --cpu-model chooses"
+    if cpu_model is not None:
+        if counts.get(cpu_model, 0) < MIN_RECORDS:
+            raise UserError(
+                f"{db}: {counts.get(cpu_model, 0)} usable records of {cpu_model} (it holds {held}); "
+                "collect more with `autotune collect` or name another CPU with --cpu-model"
             )
-    if counts.get(cpu_model, 0) < MIN_RECORDS:
-        raise UserError(
-            f"{db}: {counts.get(cpu_model, 0)} usable records of {cpu_model} (it holds {held}); "
-            "collect more with `autotune collect` or name another CPU with --cpu-model"
-        )
-    out = df[df["cpu_model"] == cpu_model].reset_index(drop=True)
-    out.attrs["cpu_model"] = cpu_model
-    return out
+        df = df[df["cpu_model"] == cpu_model].reset_index(drop=True)
+        counts = counts[[cpu_model]]
+    elif len(df) < MIN_RECORDS:
+        raise UserError(f"{db}: {len(df)} usable records (at least {MIN_RECORDS}); run `autotune collect`")
+    here = machine.current().cpu_model
+    if here not in counts:
+        say(f"{db}: learning from records of {held if cpu_model is None else cpu_model}, none of this machine ({here})")
+    df.attrs["cpu_model"] = CPU_SEPARATOR.join(map(str, counts.index))
+    return df
 
 
 def fit_surrogate(
@@ -168,8 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--cpu-model",
         default=None,
-        help="learn from the records of this CPU (default: the CPU with the most usable records, this "
-        "machine's where it has as many)",
+        help="learn from the records of this CPU alone (default: every CPU's, results/pooled_cpu.md)",
     )
     ap.add_argument("--model", default=DEFAULT_MODEL, choices=MODELS, help="the prior's family (default boosted trees)")
     ap.add_argument("--epochs", type=int, default=200, help="the MLP's training epochs (--model mlp)")
@@ -191,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "db_sha256": db_digest(a.db),
                 "encoder_sha256": hashlib.sha256(ENCODER_WEIGHTS.read_bytes()).hexdigest()[:16],
-                "cpu_model": cpu,  # the records' CPU: this machine's, or the one it fell back to
+                "cpu_model": cpu,  # the records' CPUs, most records first, joined by CPU_SEPARATOR
                 "trained_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
                 "seed": a.seed,
                 "modality": a.modality,

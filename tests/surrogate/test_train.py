@@ -2,35 +2,40 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
 from autotune import machine
 from autotune.errors import UserError
-from autotune.surrogate.train import MIN_RECORDS, machine_records
+from autotune.surrogate.train import CPU_SEPARATOR, MIN_RECORDS, machine_records
 from autotune.trials.collect import DEFAULT_CSV
 
 
-def test_records_of_one_cpu_by_default_the_one_with_the_most(tmp_path):
+def test_records_of_every_cpu_by_default_or_of_one(tmp_path):
     data = pd.read_csv(DEFAULT_CSV, dtype=str, keep_default_na=False)
-    recorded = data["cpu_model"].value_counts().index[0]
-    here = machine.current().cpu_model
-    assert recorded != here  # the committed records are another machine's (or this test says nothing)
+    usable = data[(data["status"] == "ok") & (data["verified"] == "1")]
+    cpus = list(usable["cpu_model"].value_counts().index)
+    assert len(cpus) >= 2  # the committed suite records are two machines'
     said = []
-    df = machine_records(DEFAULT_CSV, say=said.append)
-    assert df.attrs["cpu_model"] == recorded and set(df["cpu_model"]) == {recorded}
-    assert len(said) == 1 and recorded in said[0] and here in said[0]
+    pooled = machine_records(DEFAULT_CSV, say=said.append)
+    assert set(pooled["cpu_model"]) == set(cpus) and pooled.attrs["cpu_model"] == CPU_SEPARATOR.join(cpus)
+    assert (machine.current().cpu_model in cpus) == (not said)  # said only when this machine has none
+    for cpu in cpus:
+        one = machine_records(DEFAULT_CSV, cpu, say=said.append)
+        assert set(one["cpu_model"]) == {cpu} and one.attrs["cpu_model"] == cpu
+    assert sum(len(machine_records(DEFAULT_CSV, c)) for c in cpus) == len(pooled)
 
-    mostly_here = data.copy()
-    ok = mostly_here.index[(mostly_here["status"] == "ok") & (mostly_here["cpu_model"] == recorded)]
-    mostly_here.loc[ok[MIN_RECORDS + 5 :], "cpu_model"] = here  # this machine now has the most
-    path = tmp_path / "two-cpus.csv"
-    mostly_here.to_csv(path, index=False)
+    elsewhere = usable.assign(cpu_model="Imaginary CPU")  # a database of another machine alone
+    path = tmp_path / "elsewhere.csv"
+    elsewhere.to_csv(path, index=False)
     said.clear()
-    mine = machine_records(path, say=said.append)
-    assert mine.attrs["cpu_model"] == here and set(mine["cpu_model"]) == {here} and not said
-    theirs = machine_records(path, recorded, say=said.append)
-    assert theirs.attrs["cpu_model"] == recorded and 0 < len(theirs) <= MIN_RECORDS + 5 and not said
-
-    with pytest.raises(UserError, match="usable records of Imaginary CPU.*--cpu-model"):
-        machine_records(path, "Imaginary CPU")
+    theirs = machine_records(path, say=said.append)
+    assert theirs.attrs["cpu_model"] == "Imaginary CPU" and len(said) == 1 and "Imaginary CPU" in said[0]
+    with pytest.raises(UserError, match=f"usable records of {re.escape(machine.current().cpu_model)}.*--cpu-model"):
+        machine_records(path, machine.current().cpu_model)
+    with pytest.raises(UserError, match="usable records"):
+        few = tmp_path / "few.csv"
+        usable.head(MIN_RECORDS - 1).to_csv(few, index=False)
+        machine_records(few)
