@@ -38,7 +38,7 @@ from autotune.build import Builder, compilers
 from autotune.build.cache import compile_once
 from autotune.kernel import Kernel
 from autotune.machine import compiler_version
-from autotune.measure import load, runner, timing
+from autotune.measure import load, profile_store, runner, timing
 from autotune.measure.result import Options
 from autotune.paths import cache_dir
 from autotune.space import Space
@@ -161,6 +161,14 @@ def region_times(exe: Path, kernel: Kernel, env: dict[str, str], cwd: Path, thre
     return statistics.median(times[threads]), statistics.median(times[1])
 
 
+def cache_key(kernel: Kernel, space: Space) -> str:
+    """The key a profile is kept under: the default build, its thread count, the CPU and VERSION."""
+    variant = make_variant(kernel, space, space.default())
+    threads = int(variant.env.get("OMP_NUM_THREADS", "0") or 0)
+    cpu = hashlib.sha256(machine.current().cpu_model.encode()).hexdigest()[:8]  # times are this CPU's
+    return f"{variant.build_key(kernel)}-{threads}-{cpu}-v{VERSION}"
+
+
 def profile(kernel: Kernel, space: Space, builder: Builder | None = None) -> OmpProfile | None:
     """The untransformed program's profile: a run of its default build under the tool, and its region
     time at one thread and at the default (`region_times`), kept in the cache by build key.
@@ -169,15 +177,16 @@ def profile(kernel: Kernel, space: Space, builder: Builder | None = None) -> Omp
     change; its times are a few runs', which is all the surrogate needs to tell a 1 ms loop from a
     1 s one and a program that scales from one that does not, unless other work shared the CPUs:
     such a profile is used but not kept, so a later call on a quiet machine measures it again. The
-    cache key names the CPU too: a cache carried to another machine is measured again there.
+    cache key names the CPU too: a cache carried to another machine is measured again there. The
+    repository ships the profiles of its own kernels (`profile_store`), read when the cache has none.
     """
     variant = make_variant(kernel, space, space.default())
     threads = int(variant.env.get("OMP_NUM_THREADS", "0") or 0)
-    cpu = hashlib.sha256(machine.current().cpu_model.encode()).hexdigest()[:8]  # times are this CPU's
-    key = f"{variant.build_key(kernel)}-{threads}-{cpu}-v{VERSION}"
+    key = cache_key(kernel, space)
     path = cache_dir("profiles") / f"{key}.json"
-    if path.exists():
-        saved = json.loads(path.read_text())
+    ship = profile_store.shipped()
+    if path.exists() or key in ship:  # this machine's cache, else the repository's (profile_store)
+        saved = json.loads(path.read_text()) if path.exists() else ship[key]
         return None if saved is None else OmpProfile(**saved)
     b = (builder or Builder()).build(kernel, variant)
     if not b.ok or b.exe is None:
