@@ -42,7 +42,7 @@ from autotune.measure import load, profile_store, runner, timing
 from autotune.measure.result import Options
 from autotune.paths import cache_dir
 from autotune.space import Space
-from autotune.variant import make_variant
+from autotune.variant import Variant, make_variant
 from encoder.atomic import atomic_write_text
 
 SOURCE = Path(__file__).with_name("ompt_profile.c")
@@ -164,7 +164,10 @@ def region_times(exe: Path, kernel: Kernel, env: dict[str, str], cwd: Path, thre
 def cache_key(kernel: Kernel, space: Space) -> str:
     """The key a profile is kept under: the default build, its thread count, the CPU and VERSION."""
     variant = make_variant(kernel, space, space.default())
-    threads = int(variant.env.get("OMP_NUM_THREADS", "0") or 0)
+    return _key(kernel, variant, int(variant.env.get("OMP_NUM_THREADS", "0") or 0))
+
+
+def _key(kernel: Kernel, variant: Variant, threads: int) -> str:
     cpu = hashlib.sha256(machine.current().cpu_model.encode()).hexdigest()[:8]  # times are this CPU's
     return f"{variant.build_key(kernel)}-{threads}-{cpu}-v{VERSION}"
 
@@ -182,10 +185,10 @@ def profile(kernel: Kernel, space: Space, builder: Builder | None = None) -> Omp
     """
     variant = make_variant(kernel, space, space.default())
     threads = int(variant.env.get("OMP_NUM_THREADS", "0") or 0)
-    key = cache_key(kernel, space)
+    key = _key(kernel, variant, threads)
     path = cache_dir("profiles") / f"{key}.json"
-    ship = profile_store.shipped()
-    if path.exists() or key in ship:  # this machine's cache, else the repository's (profile_store)
+    ship = profile_store.shipped()  # the repository's, read when this machine's cache has none
+    if path.exists() or key in ship:
         saved = json.loads(path.read_text()) if path.exists() else ship[key]
         return None if saved is None else OmpProfile(**saved)
     b = (builder or Builder()).build(kernel, variant)

@@ -2,7 +2,7 @@
 
 Why: a profile (`autotune.measure.profile`) is a measurement of one program on one CPU: a run under
 the OMPT tool and a few interleaved runs at one thread and at the default. Featurizing the training
-data needs one for each of its 500-odd workloads, about 40 minutes of quiet runs, and every fresh
+data needs one for each of its 500-odd workloads, about ten minutes of quiet runs, and every fresh
 checkout used to pay them again because the cache (`.autotune/profiles`) is not in git. Shipped,
 they are measured once per CPU and kept like any other record. Their key names the build (source,
 compiler, flags), the thread count and the CPU, so an entry for another program, another compiler
@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from autotune.paths import cache_dir
+from encoder.atomic import atomic_write_text
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "profiles.json"
 
@@ -48,9 +49,7 @@ def export(path: Path | None = None) -> tuple[int, int]:
         have.setdefault(f.stem, json.loads(f.read_text()))
     lines = [f"{json.dumps(k)}: {json.dumps(v, sort_keys=True)}" for k, v in sorted(have.items())]
     text = "{\n" + ",\n".join(lines) + "\n}\n"
-    tmp = p.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.replace(p)
+    atomic_write_text(p, text)
     return len(have) - before, len(have)
 
 
