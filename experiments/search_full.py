@@ -19,8 +19,11 @@ the shipped recipe), `guided-knobs` the same without the encoder's embedding.
 timed to choose them) measured for real, once, by the same engine; its first pick's and its best
 pick's share of the best known are reported beside the searches.
 
-Every run is an Optuna study of its own in `build/search_full/studies.log`, so an interrupted
-benchmark resumes where it was (the same command); `--hours` stops it between runs. Its
+Every run is an Optuna study of its own in `results/search_full_runs/studies.log`, so an interrupted
+benchmark resumes where it was (the same command); `--hours` stops it between runs. The journal,
+predict's measured picks and the pinned held-out surrogate live under `results/` and are committed:
+the benchmark takes several sessions of this 2-core machine, and a fresh checkout goes on from the
+last commit instead of starting over (each run's best variant and plot go to `build/search_full/`). Its
 measurements are not added to the measurement database (they are of held-out kernels).
 "Best known" is the best verified speedup any run found for the kernel; a fraction of it is
 reported after 10, 20 and 30 evaluations (the baseline counts as the first), with the spread over
@@ -33,7 +36,6 @@ and evaluation).
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,8 +47,9 @@ from autotune.kernel import Kernel
 from experiments.provenance import ROOT, git_commit, machine_line, now
 from experiments.report import markdown_table, spread
 
-WORK = ROOT / "build" / "search_full"
-HELDOUT = WORK / "surrogate-heldout.pt"  # the held-out surrogate, trained once (delete WORK to start over)
+WORK = ROOT / "results" / "search_full_runs"  # committed: journal, picks, surrogate (delete it to start over)
+OUTPUTS = ROOT / "build" / "search_full"  # each run's best variant, table and plot: rebuilt, not kept
+HELDOUT = WORK / "surrogate-heldout.pt"  # the held-out surrogate, trained once
 STRATEGIES = ("guided", "guided-knobs", "tpe")
 BUDGETS = (10, 20, 30)
 NEAR = 0.95
@@ -145,7 +148,7 @@ def run_all(ts: list[Target], seeds: int, budget: int, hours: float | None, epoc
                     seed=seed,
                     storage=storage,
                     study=name,
-                    out=WORK / "out" / name.replace("/", "_"),
+                    out=OUTPUTS / name.replace("/", "_"),
                     record=False,
                     scorer_factory=factories.get(strategy),
                 )
@@ -163,6 +166,8 @@ def predict_picks(t: Target, factory) -> Path:
 
     path = WORK / "predict" / f"{t.name}@{t.size}.csv"
     rec = Recorder(path, ["rank", "key", "predicted", "low", "status", "speedup"], lambda r: r["key"])
+    if len(rec.keys) >= PREDICT_TOP:  # measured in an earlier session: ranking again costs minutes
+        return path
     kernel = t.load()
     space = build_space(kernel)
     table = rank(kernel, space, top=PREDICT_TOP, scorer=factory(kernel, space))
@@ -343,7 +348,6 @@ def main(argv: list[str] | None = None) -> int:
     kernels = [k.strip() for k in a.kernels.split(",")] if a.kernels else default_kernels()
     polybench = [p.strip() for p in a.polybench.split(",") if p.strip()] if a.polybench else []
     WORK.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("AUTOTUNE_CACHE", str(WORK / "cache"))  # builds of these runs stay here
     if not a.report_only:
         run_all(targets(kernels, polybench), a.seeds, a.budget, a.hours, a.epochs)
     report(Path(a.out), "python -m experiments.search_full " + " ".join(argv if argv is not None else []))

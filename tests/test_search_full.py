@@ -88,3 +88,17 @@ def test_the_report_says_what_the_pinned_surrogate_was_trained_on(tmp_path):
     prior = Boosted(3, members=1, tail=3).fit(X, X[:, 0])
     Surrogate(prior, prior, {"records": 1234, "db_sha256": "abc", "held_out": ["gemm", "lu"]}).save(path)
     assert sf.surrogate_line(path) == "1234 records, data sha256 abc, held out: gemm, lu"
+
+
+def test_the_benchmarks_state_is_committed_and_its_outputs_are_not():
+    """The benchmark spans sessions: its journal, picks and surrogate must survive a fresh checkout."""
+    import subprocess
+
+    def ignored(path):
+        rel = path.relative_to(sf.ROOT)
+        return subprocess.run(["git", "check-ignore", "-q", str(rel)], cwd=sf.ROOT).returncode == 0
+
+    assert not ignored(sf.WORK / "studies.log")
+    assert not ignored(sf.HELDOUT)
+    assert not ignored(sf.WORK / "predict" / "gemm@SMALL.csv")
+    assert ignored(sf.OUTPUTS / "gemm@SMALL_tpe_seed0" / "best.c")
