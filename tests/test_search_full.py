@@ -75,6 +75,9 @@ def test_zero_shot_shares_count_predict_picks_in_the_best_known(tmp_path):
     assert best["k"] == 2.5  # a pick faster than every search run sets the bar
     zs = sf.zero_shot(picks, best).iloc[0]
     assert np.isclose(zs["top1"], 0.8 / 2.5) and np.isclose(zs[f"top{sf.PREDICT_TOP}"], 1.0)
+    assert np.isclose(zs["advised"], 0.8 / 2.5)  # its lower bound was above 1x: a user would take it
+    unsure = sf.zero_shot(picks.assign(low=[0.9, 1.0]), best).iloc[0]
+    assert np.isclose(unsure["advised"], 1.0 / 2.5)  # not confident: keep the program as given
     assert sf.predict_frame(tmp_path / "none").empty
 
 
