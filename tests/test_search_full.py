@@ -79,6 +79,8 @@ def test_zero_shot_shares_count_predict_picks_in_the_best_known(tmp_path):
     unsure = sf.zero_shot(picks.assign(low=[0.9, 1.0]), best).iloc[0]
     assert np.isclose(unsure["advised"], 1.0 / 2.5)  # not confident: keep the program as given
     assert sf.predict_frame(tmp_path / "none").empty
+    slower = pd.DataFrame({"kernel": ["s"], "speedup": [0.9]})
+    assert sf.best_known(slower, picks.assign(kernel="s", speedup=[0.5, 0.8]))["s"] == 1.0  # the program as given
 
 
 def test_the_report_says_what_the_pinned_surrogate_was_trained_on(tmp_path):
