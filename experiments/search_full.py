@@ -240,16 +240,17 @@ def zero_shot(picks: pd.DataFrame, best: pd.Series) -> pd.DataFrame:
     rows = []
     for kernel, g in picks.groupby("kernel"):
         g = g.sort_values("rank")
+        first = float(g["speedup"].iloc[0])
         rows.append(
             {
                 "kernel": kernel,
-                "top1": float(g["speedup"].iloc[0]) / best[kernel],
+                "top1": first / best[kernel],
                 # what a user following predict gets: its first pick where even the lower bound beats
                 # the program as given (`confident`), else its advice to keep the program and measure
-                "advised": (float(g["speedup"].iloc[0]) if float(g["low"].iloc[0]) > 1 else 1.0) / best[kernel],
+                "advised": (first if float(g["low"].iloc[0]) > 1 else 1.0) / best[kernel],
                 f"top{PREDICT_TOP}": float(g["speedup"].max()) / best[kernel],
                 "predicted top1": float(g["predicted"].iloc[0]),
-                "measured top1": float(g["speedup"].iloc[0]),
+                "measured top1": first,
             }
         )
     return pd.DataFrame(rows)

@@ -12,6 +12,14 @@ from tests.conftest import needs_clang
 from tests.trials.test_collect import _journal_trials
 
 
+def _write(path, rows):
+    """A collect CSV holding exactly `rows` (what a test makes the database say)."""
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, col.FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+
+
 @needs_clang
 def test_slowed_and_other_cpu_records_are_measured_again_once(tmp_path, monkeypatch, quick):
     monkeypatch.setenv("AUTOTUNE_CACHE", str(tmp_path / "cache"))
@@ -26,10 +34,7 @@ def test_slowed_and_other_cpu_records_are_measured_again_once(tmp_path, monkeypa
     failed_here = {**rows[5], "cpu_model": machine.current().cpu_model, "status": "runtime_error", "speedup": ""}
     rows[1]["baseline_s"] = f"{float(rows[1]['baseline_s']) * 10:.6g}"  # its baseline ran 10x slow here
     out = tmp_path / "m.csv"
-    with out.open("w", newline="") as f:
-        w = csv.DictWriter(f, col.FIELDS)
-        w.writeheader()
-        w.writerows([*rows, failed_here])
+    _write(out, [*rows, failed_here])
 
     todo = targets(col.Database(out), work, machine.current().cpu_model)[work[0]]
     # the draw whose only record is slowed first, then the one only another CPU has
@@ -48,9 +53,5 @@ def test_slowed_and_other_cpu_records_are_measured_again_once(tmp_path, monkeypa
     # whether a new record counts as slowed depends on how busy the machine was while this test ran
     # (a suite beside other work slowed them): give them the first run's baseline, so the rerun's
     # answer is about what was measured, not about the load
-    rerun = [*rows, failed_here, *({**r, "baseline_s": rows[0]["baseline_s"]} for r in again)]
-    with out.open("w", newline="") as f:
-        w = csv.DictWriter(f, list(rerun[0]))
-        w.writeheader()
-        w.writerows(rerun)
+    _write(out, [*rows, failed_here, *({**r, "baseline_s": rows[0]["baseline_s"]} for r in again)])
     assert remeasure(work, col.Database(out), options=quick) == 0  # a rerun has nothing left to do
