@@ -300,8 +300,9 @@ def report(out: Path, command: str) -> None:
         "# Search on whole spaces, timed for real",
         "",
         f"Command: `{command}`  ",
-        f"Date: {now()}; commit {git_commit()}; machine: {machine_line()}; kernels at {SIZE}, every discovered "
-        f"knob; budgets {', '.join(map(str, BUDGETS))} evaluations (the baseline is the first). Guided's "
+        f"Date: {now()}; commit {git_commit()}; machine: {machine_line()}; suite kernels at {SIZE}, PolyBench/C "
+        f"programs at MEDIUM, every discovered knob; budgets {', '.join(map(str, BUDGETS))} evaluations (the "
+        "baseline is the first). Guided's "
         f"surrogate: trained once without the targets ({sur}).",
         "",
         "Fraction of the best verified speedup any run found for the kernel, after each budget: mean over "
