@@ -143,10 +143,11 @@ def run_all(ts: list[Target], seeds: int, budget: int, hours: float | None, epoc
 
     held_out = sorted({t.name.removeprefix("polybench-") for t in ts})  # with the suite's namesakes
     factories, _ = scorer_factories(held_out, epochs)
-    storage = str(cpu_folder() / "studies.log")
+    folder = cpu_folder()
+    storage = str(folder / "studies.log")
     t0 = time.time()
     for t in ts:
-        predict_picks(t, factories["guided"])
+        predict_picks(t, factories["guided"], folder)
     for seed in range(seeds):  # seed-major: a stopped benchmark has every target and strategy at some seeds
         for t in ts:
             for strategy in STRATEGIES:
@@ -171,7 +172,7 @@ def run_all(ts: list[Target], seeds: int, budget: int, hours: float | None, epoc
                 print(f"{name}: best {r.speedup or 1.0:.3f}x after {r.n_trials} measurements", flush=True)
 
 
-def predict_picks(t: Target, factory) -> Path:
+def predict_picks(t: Target, factory, folder: Path) -> Path:
     """`autotune predict`'s top picks for a target, measured for real once (resumes by configuration)."""
     from autotune.measure import Options
     from autotune.measure.protocol import Bench
@@ -180,7 +181,7 @@ def predict_picks(t: Target, factory) -> Path:
     from autotune.trials.recorder import Recorder
     from autotune.trials.records import config_key
 
-    path = cpu_folder() / "predict" / f"{t.name}@{t.size}.csv"
+    path = folder / "predict" / f"{t.name}@{t.size}.csv"
     rec = Recorder(path, ["rank", "key", "predicted", "low", "status", "speedup"], lambda r: r["key"])
     if len(rec.keys) >= PREDICT_TOP:  # measured in an earlier session: ranking again costs minutes
         return path

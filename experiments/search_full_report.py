@@ -96,7 +96,8 @@ def ranking(storage: str, surrogate_path: Path, load) -> pd.DataFrame:
     kernel; the surrogate reads each trial's own baseline time and cores, as it did in the search."""
     from autotune.space.discover import build_space
     from autotune.surrogate.data import Featurizer
-    from autotune.surrogate.scorer import MODALITY, Surrogate, SurrogateScorer
+    from autotune.surrogate.features import NAMES
+    from autotune.surrogate.scorer import MODALITY, Surrogate
     from encoder.embedding import Embedder
     from experiments.provenance import ROOT
 
@@ -112,9 +113,9 @@ def ranking(storage: str, surrogate_path: Path, load) -> pd.DataFrame:
         y = g["speedup"].to_numpy()
         base_s = float(g["baseline_s"].median())
         cores = int(g["cores"].dropna().mode().iloc[0]) if g["cores"].notna().any() else 2
-        sc = SurrogateScorer(kernel, space, sur, fz, cores, baseline_s=base_s)
-        mk, _ = sur.knobs.predict(np.stack([sc.knob_vector(c) for c in cfgs]))
-        mf, _ = sur.full.predict(fz.features(kernel, space, cfgs, cores, base_s))
+        X = fz.features(kernel, space, cfgs, cores, base_s)
+        mf, _ = sur.full.predict(X)
+        mk, _ = sur.knobs.predict(X[:, -len(NAMES) :])  # the knob features are its last columns, as in training
         best = max(y.max(), 1.0)
         rows.append(
             {
