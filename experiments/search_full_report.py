@@ -211,6 +211,10 @@ def machine_section(folder: Path, surrogate_path: Path, load) -> tuple[list[str]
             "",
             markdown_table(table),
             "",
+            "`guided`, `guided-knobs`: guided's first start rule (three start picks that set the big levers "
+            "differently); `guided.2`, `guided-knobs.2`: its second (the start picks cover compiler x {one "
+            "thread, more} first). `-knobs`: the surrogate without the embedding.",
+            "",
             "Fraction of the best known after 10 evaluations, per kernel (mean over seeds):",
             "",
             markdown_table(per_kernel.join(best.round(3).rename("best known")).reset_index()),

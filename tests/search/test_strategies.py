@@ -202,7 +202,7 @@ def test_tpe_duplicates_are_answered_from_storage_and_cannot_loop(tmp_path):
 
 
 def test_guided_pool_is_valid_unmeasured_and_the_best_scored_is_measured(tmp_path):
-    from autotune.search.strategies.guided import START_PICKS, lever_signature
+    from autotune.search.strategies.guided import START_PICKS, cell, cells, lever_signature
 
     scorer = HashScorer()
     result, m = run("guided", tmp_path, budget=15, scorer=scorer)
@@ -220,17 +220,68 @@ def test_guided_pool_is_valid_unmeasured_and_the_best_scored_is_measured(tmp_pat
         if proposal != "start":
             assert config_key(cands[int(np.argmax(scores))]) == key
             continue
-        # a start pick: the best-scored candidate whose big levers differ from the earlier start picks'
-        # (the best-scored of all when every lever setting is taken)
+        # a start pick: the best-scored candidate of a cell (compiler, more than one thread) no earlier
+        # start pick measured; then the best-scored whose big levers differ from the earlier start picks'
+        order = list(np.argsort(-scores, kind="stable"))
+        missing = cells(m.space) - {cell(c) for c in starts}
         used = {lever_signature(m.space, c) for c in starts}
-        fresh = [i for i in np.argsort(-scores) if lever_signature(m.space, cands[i]) not in used]
-        pick = fresh[0] if fresh else int(np.argmax(scores))
+        fresh = [i for i in order if cell(cands[i]) in missing] or [
+            i for i in order if lever_signature(m.space, cands[i]) not in used
+        ]
+        pick = fresh[0] if fresh else order[0]
         assert config_key(cands[pick]) == key
         starts.append(cands[pick])
     assert proposals[:START_PICKS] == ["start"] * START_PICKS
-    possible = {lever_signature(m.space, c) for c in m.space.enumerate()}  # the replay varies threads only
-    assert len({lever_signature(m.space, c) for c in starts}) == min(START_PICKS, len(possible)) == 2
+    # the replay varies threads (1, 2) and no compiler: two cells, both measured by the first two start picks
+    assert cells(m.space) == {(None, False), (None, True)}
+    assert {cell(c) for c in starts[:2]} == cells(m.space)
+    assert len({lever_signature(m.space, c) for c in starts}) == 2
     assert set(proposals) <= {"start", "neighbour", "tpe", "random", "explore-tpe", "explore-unvaried"}
+
+
+def test_guided_start_picks_cover_compiler_and_threads_against_a_scorer_that_prefers_one_cell(tmp_path):
+    """A scorer sure that clang on one thread wins (as the surrogate was on floyd-warshall, where gcc on
+    one thread measured 5.6x) still gets one measurement in each cell of compiler x {one thread, more}."""
+    from autotune.kernel import Kernel
+    from autotune.search.history import KEY, MEASURED, History
+    from autotune.search.params import active_params, distribution
+    from autotune.search.strategies.guided import PoolSampler, cell, cells
+    from autotune.space.discover import build_space
+    from tests.conftest import KERNELS
+
+    space = build_space(Kernel.load(KERNELS / "floyd-warshall.c", defines=["SMALL_DATASET"]))
+    assert cells(space) == {("clang", False), ("clang", True), ("gcc", False), ("gcc", True)}
+
+    class OneCell:
+        def score(self, candidates, history):
+            return np.array(
+                [10.0 if cell(c) == ("clang", False) else -float(len(space.changed(c))) for c in candidates]
+            )
+
+    sampler = PoolSampler(space, OneCell(), seed=3)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    picks = []
+    for number in range(sampler.start_count()):
+        config, info = sampler.propose(study, number, History.read(study, space))
+        assert info["proposal"] == "start" and space.is_valid(config)
+        picks.append(config)
+        params = active_params(space, config)
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=params,
+                distributions={n: distribution(space, n) for n in params},
+                value=0.0,
+                user_attrs={
+                    KEY: config_key(config),
+                    MEASURED: True,
+                    "proposal": "start",
+                    "status": "ok",
+                    "speedup": 1.0,
+                },
+            )
+        )
+    assert [cell(c) for c in picks][0] == ("clang", False)  # the scorer's favourite cell first
+    assert {cell(c) for c in picks} == cells(space)
 
 
 def test_guided_explores_when_its_picks_stop_improving(tmp_path):

@@ -9,11 +9,16 @@ stand in for the surrogate (`scorer_factory`), as the tests and the
 experiments' ablations do.
 
 Two phases guard against a surrogate that is wrong about this kernel:
-* start: the first `START_PICKS` proposals come from a wider pool (also
-  configurations that change one to three knobs from the default, as the
-  surrogate's training data does) and are made diverse: each sets the big
-  levers (threads, compiler, optimisation level, Polly, -march=native) in a way
-  no earlier start pick did, so one wrong belief costs one measurement, not three;
+* start: the first proposals come from a wider pool (also configurations that
+  change one to three knobs from the default, as the surrogate's training data
+  does, and those set into every cell below) and cover the cells of compiler x
+  {one thread, more}: each start pick is the best-scored candidate of a cell no
+  earlier one measured. Why these two levers: they explain half the variance of
+  a kernel's measured speedups, and they are where the surrogate is wrong on
+  kernels it never saw (gcc on one thread was 5.6x on floyd-warshall, predicted
+  0.6x; durbin wants one thread; results/search_full.md). Then, up to
+  `START_PICKS`, each sets the big levers (`LEVERS`) in a way no earlier start
+  pick did, so one wrong belief costs one measurement, not three;
 * stalled: after `STALL` measurements without a new best, every other proposal
   ignores the scores and explores: TPE's proposal (what the measurements say),
   or a knob the study never varied.
@@ -42,6 +47,32 @@ START_POOL = 48  # extra candidates for the start picks: one to three knobs chan
 STALL = 4  # measurements without a new best before exploring
 # the knobs that move a whole program: C's, and GPU-style kernels' coarsening factor (OpenCL `cf`, CUDA `CF`)
 LEVERS = ("threads", "compiler", "opt", "polly", "march_native", "cf", "CF")
+
+
+def cell(config: Config) -> tuple:
+    """The start picks' cell of a configuration: its compiler, and whether more than one thread runs
+    (`threads` is absent where it does not act: a PolyBench program with no parallel loop is serial)."""
+    return config.get("compiler"), int(config.get("threads") or 1) > 1
+
+
+def cells(space: Space) -> set[tuple]:
+    """Every cell (`cell`) a configuration of this space can be in."""
+    compilers = list(space["compiler"].choices) if "compiler" in space else [None]
+    parallel = [False, True] if "threads" in space and max(space["threads"].choices) > 1 else [False]
+    return {(c, p) for c in compilers for p in parallel}
+
+
+def into_cell(space: Space, config: Config, target: tuple) -> Config | None:
+    """`config` moved into the cell `target` (compiler set; threads 1, or the most), None where it cannot
+    be: a configuration with no parallel loop has no thread count to raise."""
+    compiler, parallel = target
+    cfg = dict(config)
+    if compiler is not None:
+        cfg["compiler"] = compiler
+    if "threads" in cfg:
+        cfg["threads"] = max(space["threads"].choices) if parallel else 1
+    cfg = space.canonical(cfg)
+    return cfg if cell(cfg) == target and space.is_valid(cfg) else None
 
 
 def lever_signature(space: Space, config: Config) -> tuple:
@@ -101,6 +132,49 @@ class PoolSampler(ConfigSampler):
             add(need(unmeasured(self.space, taken, rng)), "random")
         return list(pool.values())
 
+    def start_pool(self, number: int, history: History, pool: list[tuple[Config, str]]) -> list[tuple[Config, str]]:
+        """The start picks' extra candidates: configurations that change one to three knobs from the
+        default, and each of them moved into every cell the start picks have not measured yet (so
+        every cell has candidates: few sparse draws change both the compiler and a parallel loop)."""
+        rng = self.rng(number)
+        taken = history.taken | {config_key(c) for c, _ in pool}
+        extra: list[tuple[Config, str]] = []
+
+        def add(cfg: Config | None) -> None:
+            if cfg is not None and config_key(cfg) not in taken:
+                taken.add(config_key(cfg))
+                extra.append((cfg, "start"))
+
+        drawn = []
+        for i in range(START_POOL * 2):
+            cfg = draw(self.space, rng, sparse=True)
+            if config_key(cfg) not in taken:
+                drawn.append(cfg)
+                add(cfg)
+            if i >= START_POOL and len(pool) + len(extra) >= START_POOL:
+                break
+        missing = cells(self.space) - {cell(c) for c in self.start_picks(history)}
+        for cfg in drawn:
+            for target in sorted(missing - {cell(cfg)}, key=str):
+                add(into_cell(self.space, cfg, target))
+        return extra
+
+    def start_choice(self, cands: list[Config], scores: np.ndarray, starts: list[Config]) -> int:
+        """The start pick: the best-scored candidate of a cell no start pick measured; once every cell
+        is, the best-scored whose levers differ from every earlier start pick's; else the best."""
+        order = [int(j) for j in np.argsort(-scores, kind="stable")]
+        missing = cells(self.space) - {cell(c) for c in starts}
+        used = {lever_signature(self.space, c) for c in starts}
+        for fits in (lambda c: cell(c) in missing, lambda c: lever_signature(self.space, c) not in used):
+            fresh = [j for j in order if fits(cands[j])]
+            if fresh:
+                return fresh[0]
+        return order[0]
+
+    def start_count(self) -> int:
+        """How many start picks: one per cell, at least `START_PICKS`."""
+        return max(START_PICKS, len(cells(self.space)))
+
     def start_picks(self, history: History) -> list[Config]:
         """The configurations of the start picks measured so far (the study's own record says which)."""
         return [
@@ -139,17 +213,9 @@ class PoolSampler(ConfigSampler):
             return explored[0], {"proposal": explored[1]}
         pool = self.pool(study, number, history)
         starts = self.start_picks(history)
-        starting = len(starts) < START_PICKS
+        starting = len(starts) < self.start_count()
         if starting:  # the wider pool of the start picks
-            rng = self.rng(number)
-            taken = history.taken | {config_key(c) for c, _ in pool}
-            for i in range(START_POOL * 2):
-                cfg = draw(self.space, rng, sparse=True)
-                if config_key(cfg) not in taken:
-                    taken.add(config_key(cfg))
-                    pool.append((cfg, "start"))
-                if i >= START_POOL and len(pool) >= START_POOL:
-                    break
+            pool += self.start_pool(number, history, pool)
         cands = [c for c, _ in pool]
         t0 = time.perf_counter()
         scores = np.asarray(self.scorer.score(cands, history.frame()), dtype=float).reshape(-1)
@@ -157,11 +223,7 @@ class PoolSampler(ConfigSampler):
         if scores.shape != (len(cands),):
             raise ValueError(f"scorer returned {scores.shape[0]} scores for {len(cands)} candidates")
         scores = np.where(np.isfinite(scores), scores, -np.inf)
-        i = int(np.argmax(scores))
-        if starting:  # the best-scored candidate whose levers differ from every earlier start pick's
-            used = {lever_signature(self.space, c) for c in starts}
-            fresh = [j for j in np.argsort(-scores) if lever_signature(self.space, cands[j]) not in used]
-            i = int(fresh[0]) if fresh else i
+        i = self.start_choice(cands, scores, starts) if starting else int(np.argmax(scores))
         info = {
             "proposal": "start" if starting else pool[i][1],
             "score": float(scores[i]) if np.isfinite(scores[i]) else None,
