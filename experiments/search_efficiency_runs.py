@@ -156,7 +156,9 @@ def train_heldout(
 
     Reused when `out` was trained on the same database bytes, held-out set, seed and epochs;
     with `pin`, also when the database has grown since (a benchmark resumed over several
-    sessions keeps the surrogate its first runs used, while the collection goes on).
+    sessions keeps the surrogate its first runs used, while the collection goes on) and when it
+    held out more kernels than `held_out` (it never saw these either: a benchmark resumed on some
+    of its targets must not retrain, and overwrite, the surrogate of all of them).
     """
     digest = db_digest(db)
     want = {
@@ -170,7 +172,9 @@ def train_heldout(
     }
     if out.exists():
         sur = Surrogate.load(out)
-        if all(sur.meta.get(k) == v for k, v in want.items() if not (pin and k == "db_sha256")):
+        pinned = ("db_sha256", "held_out") if pin else ()
+        same = all(sur.meta.get(k) == v for k, v in want.items() if k not in pinned)
+        if same and (not pin or set(held_out) <= set(sur.meta.get("held_out") or ())):
             return sur
     df = machine_records(db)  # every CPU's records (results/pooled_cpu.md)
     df = df[~df["kernel"].isin(held_out)].reset_index(drop=True)

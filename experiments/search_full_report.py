@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,8 @@ from experiments.report import markdown_table, spearman, spread
 BUDGETS = (10, 20, 30)
 NEAR = 0.95
 PREDICT_TOP = 5
+FEW = (5, 10)  # measurements made when the few-shot table asks how the surrogate ranks the rest
+DRAWS = 30  # random draws of those measurements per kernel
 
 
 def _journal(storage: str):
@@ -89,45 +92,105 @@ def measured_configs(storage: str) -> dict[str, pd.DataFrame]:
     return {k: pd.DataFrame(list(v.values())) for k, v in rows.items()}
 
 
-def ranking(storage: str, surrogate_path: Path, load) -> pd.DataFrame:
-    """How the held-out surrogate ranks what the searches measured, per kernel: the Spearman
-    correlation with the measured speedups (full prior and knob-only prior) and the share of the
-    best known that the configuration it ranks first reached. `load(name_at_size)` gives the
-    kernel; the surrogate reads each trial's own baseline time and cores, as it did in the search."""
+@dataclass(frozen=True)
+class Measured:
+    """A kernel's distinct measured configurations as the held-out surrogate reads them: its input
+    rows `X` (embedding, then the knob features: the knob-only prior reads the last columns, as in
+    training) and the measured speedups `y`."""
+
+    X: np.ndarray
+    y: np.ndarray
+
+    @property
+    def knobs(self) -> np.ndarray:
+        from autotune.surrogate.features import NAMES
+
+        return self.X[:, -len(NAMES) :]
+
+
+def surrogate_inputs(storage: str, load) -> dict[str, Measured]:
+    """`Measured` of every kernel (`name@SIZE`) with at least 5 measured configurations; `load(name_at_size)`
+    gives the kernel. Each is read with its trials' own baseline time and cores, as in the search."""
     from autotune.space.discover import build_space
     from autotune.surrogate.data import Featurizer
-    from autotune.surrogate.features import NAMES
-    from autotune.surrogate.scorer import MODALITY, Surrogate
+    from autotune.surrogate.scorer import MODALITY
     from encoder.embedding import Embedder
     from experiments.provenance import ROOT
 
-    sur = Surrogate.load(surrogate_path)
     fz = Featurizer(Embedder(cache_dir=ROOT / ".encoder-cache", modality=MODALITY))
-    rows = []
+    out = {}
     for name, g in sorted(measured_configs(storage).items()):
         if len(g) < 5:
             continue
         kernel = load(name)
         space = build_space(kernel)
         cfgs = [space.canonical(p) for p in g["params"]]
-        y = g["speedup"].to_numpy()
         base_s = float(g["baseline_s"].median())
         cores = int(g["cores"].dropna().mode().iloc[0]) if g["cores"].notna().any() else 2
-        X = fz.features(kernel, space, cfgs, cores, base_s)
-        mf, _ = sur.full.predict(X)
-        mk, _ = sur.knobs.predict(X[:, -len(NAMES) :])  # the knob features are its last columns, as in training
-        best = max(y.max(), 1.0)
+        out[name] = Measured(fz.features(kernel, space, cfgs, cores, base_s), g["speedup"].to_numpy())
+    return out
+
+
+def ranking(measured: dict[str, Measured], sur) -> pd.DataFrame:
+    """How the held-out surrogate `sur` ranks what the searches measured, per kernel: the Spearman
+    correlation with the measured speedups (full prior and knob-only prior) and the share of the
+    best known that the configuration it ranks first reached."""
+    rows = []
+    for name, m in measured.items():
+        mf, _ = sur.full.predict(m.X)
+        mk, _ = sur.knobs.predict(m.knobs)
+        best = max(m.y.max(), 1.0)
         rows.append(
             {
                 "kernel": name.split("@")[0],
-                "configurations": len(y),
-                "spearman full": spearman(mf, y),
-                "spearman knobs": spearman(mk, y),
-                "pick full": y[int(np.argmax(mf))] / best,
-                "pick knobs": y[int(np.argmax(mk))] / best,
+                "configurations": len(m.y),
+                "spearman full": spearman(mf, m.y),
+                "spearman knobs": spearman(mk, m.y),
+                "pick full": m.y[int(np.argmax(mf))] / best,
+                "pick knobs": m.y[int(np.argmax(mk))] / best,
             }
         )
     return pd.DataFrame(rows)
+
+
+def few_shot(measured: dict[str, Measured], sur, ks: tuple[int, ...] = FEW, draws: int = DRAWS) -> pd.DataFrame:
+    """How the surrogate ranks the rest once a search has measured k of a kernel's configurations:
+    k drawn at random (`draws` times per kernel, seeded), the rest ranked by the prior corrected by a
+    GP on its residuals at those k (`scorer.refined`, what guided scores with). Priors: `full`
+    (embedding and knobs), `knobs`, and `none`: the GP alone on the knob features around the mean
+    of the k (nothing transferred; standardised as the knob prior's inputs). One row per prior and k:
+    mean over kernels of the Spearman on the rest and of the best known's share the top-ranked one
+    reached (the search's next pick)."""
+    from autotune.surrogate.model import gp_residual
+    from autotune.surrogate.scorer import refined
+
+    rows = []
+    for name, m in measured.items():
+        rng = np.random.default_rng(0)
+        y = np.log(m.y)
+        best = max(m.y.max(), 1.0)
+        z = (m.knobs - sur.knobs.mu) / sur.knobs.sd
+        for k in ks:
+            if len(y) < k + 5:
+                continue
+            for _ in range(draws):
+                h = rng.choice(len(y), k, replace=False)
+                t = np.setdiff1d(np.arange(len(y)), h)
+                none, _ = gp_residual(z[h], y[h] - y[h].mean(), z[t])
+                preds = {
+                    "full": refined(sur.full, m.X[h], y[h], m.X[t])[0],
+                    "knobs": refined(sur.knobs, m.knobs[h], y[h], m.knobs[t])[0],
+                    "none": none + y[h].mean(),
+                }
+                for prior, p in preds.items():
+                    pick = m.y[t][int(np.argmax(p))] / best
+                    rows.append({"kernel": name, "measured": k, "prior": prior, "sp": spearman(p, y[t]), "pick": pick})
+    if not rows:
+        return pd.DataFrame()
+    df = pd.DataFrame(rows)
+    per_kernel = df.groupby(["measured", "prior", "kernel"])[["sp", "pick"]].mean()
+    out = per_kernel.groupby(["measured", "prior"]).mean().reset_index()
+    return out.rename(columns={"sp": "spearman on the rest", "pick": "next pick"})
 
 
 def predict_frame(folder: Path) -> pd.DataFrame:
@@ -196,6 +259,8 @@ def summarise(
 
 def machine_section(folder: Path, surrogate_path: Path, load) -> tuple[list[str], pd.DataFrame]:
     """The tables of one CPU's runs and picks (`folder`: its journal and predict's picks)."""
+    from autotune.surrogate.scorer import Surrogate
+
     storage = folder / "studies.log"
     traj = trajectories(str(storage)) if storage.exists() else pd.DataFrame(columns=["kernel", "strategy", "speedup"])
     picks = predict_frame(folder / "predict")
@@ -236,7 +301,9 @@ def machine_section(folder: Path, surrogate_path: Path, load) -> tuple[list[str]
             "find more.",
             "",
         ]
-    rk = ranking(str(storage), surrogate_path, load) if storage.exists() else pd.DataFrame()
+    measured = surrogate_inputs(str(storage), load) if storage.exists() else {}
+    sur = Surrogate.load(surrogate_path) if measured else None
+    rk = ranking(measured, sur) if measured else pd.DataFrame()
     if len(rk):
         mean = rk.drop(columns="kernel").mean().round(3)
         lines += [
@@ -249,6 +316,18 @@ def machine_section(folder: Path, surrogate_path: Path, load) -> tuple[list[str]
             "",
             f"Mean over {len(rk)} kernels: Spearman full {mean['spearman full']}, knobs {mean['spearman knobs']} "
             f"(target 0.5); first pick full {mean['pick full']}, knobs {mean['pick knobs']}.",
+            "",
+        ]
+    fs = few_shot(measured, sur) if measured else pd.DataFrame()
+    if len(fs):
+        lines += [
+            f"Few-shot: once a search has measured k of these configurations (k drawn at random, {DRAWS} draws "
+            "per kernel), the prior corrected by a GP on its residuals there (as guided scores) ranks the rest: "
+            "Spearman on the rest, and the best known's share of the one it ranks first (the next pick). "
+            "`none`: the GP alone (nothing transferred). Mean over kernels; the searches' choices make these "
+            "configurations better than a random sample of the space, so shares run high for every prior.",
+            "",
+            markdown_table(fs.round(3)),
             "",
         ]
     over = traj.loc[traj["strategy"].str.startswith("guided"), "propose_seconds"] if len(traj) else pd.Series()

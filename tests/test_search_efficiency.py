@@ -180,6 +180,10 @@ def test_a_pinned_heldout_surrogate_outlives_the_database_growing(tmp_path, monk
     assert len(fits) == 2 and fits[1] > fits[0]  # unpinned: retrained on the grown data
     se_runs.train_heldout(str(db), ["gemm", "atax"], out, fz, seed=0, epochs=1, pin=True)
     assert len(fits) == 3  # another held-out set is another surrogate, pinned or not
+    pinned = se_runs.train_heldout(str(db), ["atax"], out, fz, seed=0, epochs=1, pin=True)
+    assert len(fits) == 3 and pinned.meta["held_out"] == ["atax", "gemm"]  # held out more: it never saw atax either
+    se_runs.train_heldout(str(db), ["atax"], out, fz, seed=0, epochs=1)
+    assert len(fits) == 4  # unpinned: trained without atax alone
 
 
 def test_record_skips_a_complete_recording_and_stops_between_cases_after_hours(tmp_path: Path, capsys) -> None:

@@ -132,7 +132,7 @@ def test_every_configuration_the_runs_measured_once_with_what_the_surrogate_read
 
 def test_the_report_has_a_section_per_cpu_with_the_surrogates_ranking(tmp_path, monkeypatch):
     from autotune.kernel import Kernel
-    from autotune.surrogate.scorer import WEIGHTS
+    from autotune.surrogate.scorer import WEIGHTS, Surrogate
 
     monkeypatch.setenv("AUTOTUNE_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(sf, "WORK", tmp_path / "runs")
@@ -156,10 +156,37 @@ def test_the_report_has_a_section_per_cpu_with_the_surrogates_ranking(tmp_path, 
     assert "Zero-shot" in zen3 and "runs." not in zen3  # picks only: no search table, no ranking
     zen5 = md.split("## Zen 5 (family 26)")[1]
     assert "How the held-out surrogate ranks" in zen5 and "Zero-shot" not in zen5
-    rk = sfr.ranking(str(a / "studies.log"), WEIGHTS, load).iloc[0]
+    assert "Few-shot" in zen5
+    measured = sfr.surrogate_inputs(str(a / "studies.log"), load)
+    rk = sfr.ranking(measured, Surrogate.load(WEIGHTS)).iloc[0]
     g = next(iter(sfr.measured_configs(str(a / "studies.log")).values()))
     assert rk["configurations"] == len(g) and -1 <= rk["spearman full"] <= 1 and -1 <= rk["spearman knobs"] <= 1
     shares = set(np.round(g["speedup"] / max(g["speedup"].max(), 1.0), 9))
     assert round(rk["pick full"], 9) in shares and round(rk["pick knobs"], 9) in shares
     csv = pd.read_csv(out / "search_full.csv")
     assert set(csv["cpu"]) == {"Zen 5 (family 26)"} and len(csv) == 24
+
+
+def test_few_shot_ranks_the_rest_after_k_measurements_and_the_gp_alone_reads_no_prior(tmp_path, monkeypatch):
+    from autotune.kernel import Kernel
+    from autotune.surrogate.boosted import Boosted
+    from autotune.surrogate.scorer import WEIGHTS, Surrogate
+
+    monkeypatch.setenv("AUTOTUNE_CACHE", str(tmp_path / "cache"))
+    storage = _replay_journal(tmp_path)
+    measured = sfr.surrogate_inputs(storage, lambda n: Kernel.load(KERNELS / "jacobi-1d.c", defines=["SMALL_DATASET"]))
+    (m,) = measured.values()
+    sur = Surrogate.load(WEIGHTS)
+    fs = sfr.few_shot(measured, sur, ks=(5,), draws=1).set_index("prior")
+    assert list(fs["measured"]) == [5, 5, 5] and set(fs.index) == {"full", "knobs", "none"}
+    assert fs["spearman on the rest"].between(-1, 1).all()
+    shares = set(np.round(m.y / max(m.y.max(), 1.0), 9))
+    assert {round(v, 9) for v in fs["next pick"]} <= shares  # one draw: the next pick is a measured configuration
+    # the GP alone transfers nothing: another full prior changes `full`, never `none`
+    rng = np.random.default_rng(0)
+    noise = Boosted(m.X.shape[1], members=1, tail=m.knobs.shape[1]).fit(
+        rng.normal(size=(50, m.X.shape[1])), rng.normal(size=50)
+    )
+    other = sfr.few_shot(measured, Surrogate(noise, sur.knobs), ks=(5,), draws=1).set_index("prior")
+    assert other.loc["none"].equals(fs.loc["none"]) and other.loc["knobs"].equals(fs.loc["knobs"])
+    assert not other.loc["full"].equals(fs.loc["full"])
