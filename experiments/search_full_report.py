@@ -249,7 +249,7 @@ def summarise(
     table = []
     for strategy, g in runs.groupby("strategy"):
         per_seed = g.groupby("seed")[[f"frac@{b}" for b in budgets] + ["evals_to_5pct"]].mean()
-        row = {"strategy": strategy, "runs": len(g)}
+        row = {"strategy": strategy, "kernels": g["kernel"].nunique(), "runs": len(g)}
         for b in budgets:
             row[f"frac@{b}"] = spread(per_seed[f"frac@{b}"].dropna()) if per_seed[f"frac@{b}"].notna().any() else "-"
         row["evals to 5%"] = spread(per_seed["evals_to_5pct"].dropna(), digits=1) if len(per_seed) else "-"
@@ -271,7 +271,8 @@ def machine_section(folder: Path, surrogate_path: Path, load) -> tuple[list[str]
         per_kernel = runs.pivot_table(index="kernel", columns="strategy", values="frac@10", aggfunc="mean").round(3)
         lines += [
             f"{len(runs)} runs. Fraction of the best verified speedup any run found for the kernel on this CPU, "
-            "after each budget: mean over kernels, then `mean (min-max)` over seeds; `evals to 5%`: evaluations "
+            "after each budget: mean over the kernels the strategy ran (compare rows of equal `kernels`), then "
+            "`mean (min-max)` over seeds; `evals to 5%`: evaluations "
             "until a run came within 5% of that best (runs that never did are left out).",
             "",
             markdown_table(table),
