@@ -132,7 +132,9 @@ class PoolSampler(ConfigSampler):
             add(need(unmeasured(self.space, taken, rng)), "random")
         return list(pool.values())
 
-    def start_pool(self, number: int, history: History, pool: list[tuple[Config, str]]) -> list[tuple[Config, str]]:
+    def start_pool(
+        self, number: int, history: History, pool: list[tuple[Config, str]], starts: list[Config]
+    ) -> list[tuple[Config, str]]:
         """The start picks' extra candidates: configurations that change one to three knobs from the
         default, and each of them moved into every cell the start picks have not measured yet (so
         every cell has candidates: few sparse draws change both the compiler and a parallel loop)."""
@@ -153,7 +155,7 @@ class PoolSampler(ConfigSampler):
                 add(cfg)
             if i >= START_POOL and len(pool) + len(extra) >= START_POOL:
                 break
-        missing = cells(self.space) - {cell(c) for c in self.start_picks(history)}
+        missing = self.missing_cells(starts)
         for cfg in drawn:
             for target in sorted(missing - {cell(cfg)}, key=str):
                 add(into_cell(self.space, cfg, target))
@@ -163,13 +165,17 @@ class PoolSampler(ConfigSampler):
         """The start pick: the best-scored candidate of a cell no start pick measured; once every cell
         is, the best-scored whose levers differ from every earlier start pick's; else the best."""
         order = [int(j) for j in np.argsort(-scores, kind="stable")]
-        missing = cells(self.space) - {cell(c) for c in starts}
+        missing = self.missing_cells(starts)
         used = {lever_signature(self.space, c) for c in starts}
         for fits in (lambda c: cell(c) in missing, lambda c: lever_signature(self.space, c) not in used):
             fresh = [j for j in order if fits(cands[j])]
             if fresh:
                 return fresh[0]
         return order[0]
+
+    def missing_cells(self, starts: list[Config]) -> set[tuple]:
+        """The cells (`cells`) no start pick in `starts` measured."""
+        return cells(self.space) - {cell(c) for c in starts}
 
     def start_count(self) -> int:
         """How many start picks: one per cell, at least `START_PICKS`."""
@@ -215,7 +221,7 @@ class PoolSampler(ConfigSampler):
         starts = self.start_picks(history)
         starting = len(starts) < self.start_count()
         if starting:  # the wider pool of the start picks
-            pool += self.start_pool(number, history, pool)
+            pool += self.start_pool(number, history, pool, starts)
         cands = [c for c, _ in pool]
         t0 = time.perf_counter()
         scores = np.asarray(self.scorer.score(cands, history.frame()), dtype=float).reshape(-1)
