@@ -9,6 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from autotune.surrogate.model import spearman  # the guided scorer's rank correlation, one copy
+
+__all__ = ["markdown_table", "spearman", "spread"]
+
 
 def markdown_table(df: pd.DataFrame) -> str:
     """A GitHub markdown table (pandas' to_markdown needs the extra `tabulate` package)."""
@@ -32,11 +36,3 @@ def spread(vals, scale: float = 1.0, digits: int = 3, collapse_equal: bool = Fal
     if len(v) == 1 or (collapse_equal and np.allclose(v, v[0])):
         return f"{v[0]:.{digits}f}"
     return f"{v.mean():.{digits}f} ({v.min():.{digits}f}-{v.max():.{digits}f})"
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation (average ranks for ties); nan where either side is constant."""
-    ra, rb = pd.Series(a).rank().to_numpy(), pd.Series(b).rank().to_numpy()
-    if ra.std() == 0 or rb.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(ra, rb)[0, 1])

@@ -51,9 +51,10 @@ WORK = ROOT / "results" / "search_full_runs"  # committed: a folder per CPU (jou
 OUTPUTS = ROOT / "build" / "search_full"  # each run's best variant, table and plot: rebuilt, not kept
 HELDOUT = WORK / "surrogate-heldout.pt"  # the held-out surrogate, trained once
 # a study's strategy label; `.2`: guided's second start rule (its start picks cover compiler x {one thread,
-# more}, 2026-12-03). Runs of the first rule (three lever-diverse start picks) keep their labels, `guided` and
-# `guided-knobs`, in the journal and the tables: what they measured stays what that rule did.
-STRATEGIES = ("guided.2", "guided-knobs.2", "tpe")
+# more}, 2026-12-03); `.3`: that, with the prior weighted by how well it ranks the kernel's own measurements
+# (`scorer.prior_weight`, 2026-12-03). Runs of earlier rules keep their labels (`guided`, `guided-knobs`: three
+# lever-diverse start picks) in the journal and the tables: what they measured stays what that rule did.
+STRATEGIES = ("guided.3", "guided-knobs.3", "tpe")
 SIZE = "SMALL"
 
 

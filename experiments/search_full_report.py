@@ -155,8 +155,9 @@ def ranking(measured: dict[str, Measured], sur) -> pd.DataFrame:
 
 def few_shot(measured: dict[str, Measured], sur, ks: tuple[int, ...] = FEW, draws: int = DRAWS) -> pd.DataFrame:
     """How the surrogate ranks the rest once a search has measured k of a kernel's configurations:
-    k drawn at random (`draws` times per kernel, seeded), the rest ranked by the prior corrected by a
-    GP on its residuals at those k (`scorer.refined`, what guided scores with). Priors: `full`
+    k drawn at random (`draws` times per kernel, seeded), the rest ranked by the prior weighted by how it
+    ranks those k and corrected by a GP on its residuals there (`scorer.refined`, what guided scores with;
+    the GP measures closeness on the knob features, as guided's does). Priors: `full`
     (embedding and knobs), `knobs`, and `none`: the GP alone on the knob features around the mean
     of the k (nothing transferred; standardised as the knob prior's inputs). One row per prior and k:
     mean over kernels of the Spearman on the rest and of the best known's share the top-ranked one
@@ -178,7 +179,7 @@ def few_shot(measured: dict[str, Measured], sur, ks: tuple[int, ...] = FEW, draw
                 t = np.setdiff1d(np.arange(len(y)), h)
                 none, _ = gp_residual(z[h], y[h] - y[h].mean(), z[t])
                 preds = {
-                    "full": refined(sur.full, m.X[h], y[h], m.X[t])[0],
+                    "full": refined(sur.full, m.X[h], y[h], m.X[t], near=(z[h], z[t]))[0],
                     "knobs": refined(sur.knobs, m.knobs[h], y[h], m.knobs[t])[0],
                     "none": none + y[h].mean(),
                 }
@@ -279,7 +280,8 @@ def machine_section(folder: Path, surrogate_path: Path, load) -> tuple[list[str]
             "",
             "`guided`, `guided-knobs`: guided's first start rule (three start picks that set the big levers "
             "differently); `guided.2`, `guided-knobs.2`: its second (the start picks cover compiler x {one "
-            "thread, more} first). `-knobs`: the surrogate without the embedding.",
+            "thread, more} first); `.3`: the second, with the prior weighted by how well it ranks the kernel's own "
+            "measurements (`scorer.prior_weight`). `-knobs`: the surrogate without the embedding.",
             "",
             "Fraction of the best known after 10 evaluations, per kernel (mean over seeds):",
             "",
@@ -323,10 +325,11 @@ def machine_section(folder: Path, surrogate_path: Path, load) -> tuple[list[str]
     if len(fs):
         lines += [
             f"Few-shot: once a search has measured k of these configurations (k drawn at random, {DRAWS} draws "
-            "per kernel), the prior corrected by a GP on its residuals there (as guided scores) ranks the rest: "
-            "Spearman on the rest, and the best known's share of the one it ranks first (the next pick). "
-            "`none`: the GP alone (nothing transferred). Mean over kernels; the searches' choices make these "
-            "configurations better than a random sample of the space, so shares run high for every prior.",
+            "per kernel), the prior weighted by how it ranks them and corrected by a GP on its residuals "
+            "there (as guided scores) ranks the rest: Spearman on the rest, and the best known's share of the "
+            "one it ranks first (the next pick). `none`: the GP alone (nothing transferred). Mean over "
+            "kernels; the searches' choices make these configurations better than a random sample of the "
+            "space, so shares run high for every prior.",
             "",
             markdown_table(fs.round(3)),
             "",

@@ -231,3 +231,27 @@ def test_weights_trained_on_other_knob_features_are_refused_with_the_fix(params_
     old.save(path)
     with pytest.raises(UserError, match="retrain it with `python -m autotune.surrogate.train`"):
         sc.Surrogate.for_features(path)
+
+
+def test_refined_drops_a_prior_the_kernel_contradicts_and_keeps_one_it_confirms():
+    """The transferred prior weighs as much as it ranks the target's own measurements: a prior that
+    ranks them backwards is dropped (what remains is the GP on the measurements alone), one that ranks
+    them right stands whole, and below `JUDGE` measurements nothing can judge it."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(300, 4))
+    prior = sc.fit_prior(X, X[:, 0], members=1, tail=4)  # learned elsewhere: the first knob is everything
+    Xh, Xt = rng.uniform(-1, 1, size=(8, 4)), rng.uniform(-1, 1, size=(40, 4))
+    zh, zt = (Xh - prior.mu) / prior.sd, (Xt - prior.mu) / prior.sd
+    ph, _ = prior.predict(Xh)
+    assert sc.prior_weight(ph, Xh[:, 0]) == pytest.approx(1.0, abs=0.05)
+    assert sc.prior_weight(ph, -Xh[:, 0]) == 0.0
+    assert sc.prior_weight(ph[: sc.JUDGE - 1], -Xh[: sc.JUDGE - 1, 0]) == 1.0
+
+    contradicted, _ = sc.refined(prior, Xh, -Xh[:, 0], Xt)  # this kernel wants the first knob low
+    alone, _ = gp_residual(zh, -Xh[:, 0], zt)
+    assert np.allclose(contradicted, alone)
+    confirmed, _ = sc.refined(prior, Xh, Xh[:, 0], Xt)
+    assert np.corrcoef(confirmed, Xt[:, 0])[0, 1] > 0.9
+    # the GP measures closeness where it is told to: other inputs, other correction
+    other, _ = sc.refined(prior, Xh, -Xh[:, 0], Xt, near=(zh[:, 1:], zt[:, 1:]))
+    assert not np.allclose(other, contradicted)
