@@ -253,7 +253,8 @@ def summarise(
         row = {"strategy": strategy, "kernels": g["kernel"].nunique(), "runs": len(g)}
         for b in budgets:
             row[f"frac@{b}"] = spread(per_seed[f"frac@{b}"].dropna()) if per_seed[f"frac@{b}"].notna().any() else "-"
-        row["evals to 5%"] = spread(per_seed["evals_to_5pct"].dropna(), digits=1) if len(per_seed) else "-"
+        hits = per_seed["evals_to_5pct"].dropna()  # empty where no run of the strategy came within 5%
+        row["evals to 5%"] = spread(hits, digits=1) if len(hits) else "-"
         table.append(row)
     return runs, pd.DataFrame(table)
 
