@@ -163,14 +163,14 @@ def few_shot(measured: dict[str, Measured], sur, ks: tuple[int, ...] = FEW, draw
     mean over kernels of the Spearman on the rest and of the best known's share the top-ranked one
     reached (the search's next pick)."""
     from autotune.surrogate.model import gp_residual
-    from autotune.surrogate.scorer import refined
+    from autotune.surrogate.scorer import refined, standardised
 
     rows = []
     for name, m in measured.items():
         rng = np.random.default_rng(0)
         y = np.log(m.y)
         best = max(m.y.max(), 1.0)
-        z = (m.knobs - sur.knobs.mu) / sur.knobs.sd
+        z = standardised(sur.knobs, m.knobs)
         for k in ks:
             if len(y) < k + 5:
                 continue

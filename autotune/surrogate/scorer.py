@@ -132,6 +132,11 @@ class Surrogate:
         return sur
 
 
+def standardised(prior: Prior, X: np.ndarray) -> np.ndarray:
+    """`X` standardised as the prior's inputs: what the residual GP measures closeness on."""
+    return (X - prior.mu) / prior.sd
+
+
 def prior_weight(prior_at_hist: np.ndarray, y_hist: np.ndarray) -> float:
     """How far guided trusts the transferred prior on this kernel: its rank correlation with what the
     kernel measured, clipped to [0, 1]; the whole prior below `JUDGE` measurements (nothing to judge it by),
@@ -161,15 +166,15 @@ def refined(
     corrected by a GP on the weighted prior's residuals there.
 
     `near`: the standardised inputs (history, X) the GP measures closeness on; default the prior's own.
-    The scorer gives both priors the knob features': the embedding's hundred columns would make every
-    pair of builds look equally far apart (the few-shot table ranks worse with them).
+    The scorer gives both priors the knob features': on the few-shot table's draws, the full prior's GP
+    on its own inputs (embedding and knobs) picked and ranked worse on both CPUs.
     """
     m, s = prior.predict(X)
     if len(y_hist) == 0:
         return m, s
     mh, _ = prior.predict(X_hist)
     w = prior_weight(mh, y_hist)
-    zh, z = near if near is not None else ((X_hist - prior.mu) / prior.sd, (X - prior.mu) / prior.sd)
+    zh, z = near if near is not None else (standardised(prior, X_hist), standardised(prior, X))
     rm, rv = gp_residual(zh, y_hist - w * mh, z)
     return w * m + rm, np.sqrt((w * s) ** 2 + rv)
 
@@ -225,7 +230,8 @@ class SurrogateScorer:
         kf = self.fz.features
         Xk = np.stack([self.knob_vector(c) for c in candidates])
         Xk_h = np.stack([self.knob_vector(c) for c in hist_cfg]) if hist_cfg else np.zeros((0, Xk.shape[1]))
-        mk, sk = refined(self.sur.knobs, Xk_h, y, Xk)
+        zk, zk_h = standardised(self.sur.knobs, Xk), standardised(self.sur.knobs, Xk_h)
+        mk, sk = refined(self.sur.knobs, Xk_h, y, Xk, near=(zk_h, zk))
         ei_k = expected_improvement(mk, sk, best)
         # the most promising distinct builds by the cheap prior get the full model
         keys = [make_variant(self.kernel, self.space, c).build_key(self.kernel) for c in candidates]
@@ -247,8 +253,6 @@ class SurrogateScorer:
                     else np.zeros((0, Xf.shape[1]))
                 )
                 h_emb = ~self.fz.no_embedding if hist_cfg else np.ones(0, bool)
-            zk = (Xk - self.sur.knobs.mu) / self.sur.knobs.sd
-            zk_h = (Xk_h - self.sur.knobs.mu) / self.sur.knobs.sd
             mf, sf = refined(self.sur.full, Xf_h[h_emb], y[h_emb], Xf, near=(zk_h[h_emb], zk[chosen]))
             scores[chosen] = expected_improvement(mf, sf, best)
             # no IR, no embedding: the full model cannot judge such a candidate (its embedding columns
